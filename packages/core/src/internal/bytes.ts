@@ -1,0 +1,104 @@
+// Byte helpers on Web standards only (no Buffer), so core runs on Node and edge runtimes alike.
+import { CofferError } from "../errors.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** UTF-8 bytes of a string the caller has already checked with `isWellFormed`. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Decodes UTF-8 strictly; `undefined` for invalid sequences. */
+export function fromUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+// A lone surrogate would be replaced by U+FFFD on encoding, so two different strings could seal
+// or blind alike. String.prototype.isWellFormed is ES2024; edge runtimes may predate it.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export function isWellFormed(text: string): boolean {
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  return native ? native.call(text) : !LONE_SURROGATE.test(text);
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+export function toBase64Url(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i] as number);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Strict, canonical base64url without padding; `undefined` for anything else. */
+export function fromBase64Url(text: string): Uint8Array | undefined {
+  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  // Reject non-canonical encodings (stray low bits in the last character).
+  return toBase64Url(bytes) === text ? bytes : undefined;
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let hex = "";
+  for (let i = 0; i < bytes.length; i++) hex += (bytes[i] as number).toString(16).padStart(2, "0");
+  return hex;
+}
+
+/** Bytes an unsigned LEB128 varint of `n` takes. */
+export function varintLength(n: number): number {
+  let length = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    length++;
+  }
+  return length;
+}
+
+/** Writes `n` as an unsigned LEB128 varint at `offset`; returns the offset after it. */
+export function writeVarint(out: Uint8Array, offset: number, n: number): number {
+  while (n >= 0x80) {
+    out[offset++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  out[offset++] = n;
+  return offset;
+}
+
+/**
+ * Reads a minimal unsigned LEB128 varint of at most 4 bytes (values below 2^28).
+ * Returns `[value, nextOffset]`, or `undefined` when it runs past the end or is not minimal.
+ */
+export function readVarint(bytes: Uint8Array, offset: number): [number, number] | undefined {
+  let value = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    const byte = bytes[offset++];
+    if (byte === undefined) return undefined;
+    value += (byte & 0x7f) * 2 ** shift;
+    if ((byte & 0x80) === 0) {
+      if (byte === 0 && shift > 0) return undefined; // a redundant trailing zero group
+      return [value, offset];
+    }
+  }
+  return undefined;
+}
+
+export function invalidArgument(message: string): CofferError {
+  return new CofferError("INVALID_ARGUMENT", message);
+}
+
+// The vault service uses the same rule, so an id accepted here is accepted there.
+export const STORE_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export function assertStoreId(storeId: unknown): asserts storeId is string {
+  if (typeof storeId !== "string" || !STORE_ID_PATTERN.test(storeId)) {
+    throw invalidArgument(
+      "Store ids are 1 to 64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+    );
+  }
+}
