@@ -53,12 +53,7 @@ export async function stackSeal(storeId: string, key: string, secret: string, va
   return { hashedKey, envelope: concat(new Uint8Array([1, 0]), salt, iv, ciphertext) };
 }
 
-export async function stackOpen(
-  storeId: string,
-  key: string,
-  secret: string,
-  envelope: Bytes,
-) {
+export async function stackOpen(storeId: string, key: string, secret: string, envelope: Bytes) {
   await hashKey(storeId, key, secret); // the read path looks the entry up by hashed key too
   const salt = envelope.subarray(2, 18);
   const iv = envelope.subarray(18, 30);
