@@ -189,3 +189,46 @@ describe("keyring", () => {
     expect(await sealer.keyIds()).toEqual(await after.keyIds());
   });
 });
+
+describe("errors never reveal secrets, keys or values", () => {
+  it("keeps marker strings out of every message, cause and details", async () => {
+    const secret = `coffer_secret_${"M".repeat(43)}`;
+    const passphrase = "MARKER-SECRET-passphrase-of-32-characters";
+    const key = "MARKER-KEY";
+    const value = "MARKER-VALUE";
+    const sealer = createSealer({ secret: passphrase, previousSecrets: [secret] });
+    const sealed = await sealer.seal(STORE, key, value);
+    const tampered = sealed.envelope.slice();
+    tampered[70] = (tampered[70] as number) ^ 1;
+    const attempts: Array<() => unknown> = [
+      () => createSealer({ secret: "MARKER-SHORT" }),
+      () => createSealer({ secret: `${secret.slice(0, -1)}` }),
+      () => sealer.seal(STORE, `MARKER-KEY${"x".repeat(MAX_KEY_BYTES)}`, value),
+      () => sealer.seal(STORE, "MARKER-KEY\uD800", value),
+      () => sealer.seal(STORE, key, "MARKER-VALUE\uD800"),
+      () => sealer.seal("MARKER STORE", key, value),
+      () => sealer.open(STORE, sealed.blindedId, tampered),
+      () => sealer.open("other", sealed.blindedId, sealed.envelope),
+      () =>
+        createSealer({ secret: generateSecret() }).open(STORE, sealed.blindedId, sealed.envelope),
+    ];
+    for (const attempt of attempts) {
+      let caught: unknown;
+      try {
+        await attempt();
+      } catch (error) {
+        caught = error;
+      }
+      expect(isCofferError(caught)).toBe(true);
+      const error = caught as Error & { details?: unknown };
+      const text = [
+        error.message,
+        String(error.cause),
+        JSON.stringify(error.details),
+        JSON.stringify(error),
+      ].join(" ");
+      expect(text).not.toMatch(/MARKER|MMMM/);
+      expect(text).not.toContain(sealed.blindedId);
+    }
+  });
+});

@@ -60,15 +60,17 @@ function hchacha20(key: Buffer, nonce16: Buffer): Buffer {
   for (let i = 0; i < 8; i++) s[4 + i] = key.readUInt32LE(i * 4);
   for (let i = 0; i < 4; i++) s[12 + i] = nonce16.readUInt32LE(i * 4);
   const rotl = (v: number, n: number) => (v << n) | (v >>> (32 - n));
+  const w = (i: number) => s[i] as number;
+  // RFC 8439 §2.1 quarter round; the Uint32Array wraps the additions mod 2^32.
   const qr = (a: number, b: number, c: number, d: number) => {
-    s[a] += s[b];
-    s[d] = rotl(s[d] ^ s[a], 16);
-    s[c] += s[d];
-    s[b] = rotl(s[b] ^ s[c], 12);
-    s[a] += s[b];
-    s[d] = rotl(s[d] ^ s[a], 8);
-    s[c] += s[d];
-    s[b] = rotl(s[b] ^ s[c], 7);
+    s[a] = w(a) + w(b);
+    s[d] = rotl(w(d) ^ w(a), 16);
+    s[c] = w(c) + w(d);
+    s[b] = rotl(w(b) ^ w(c), 12);
+    s[a] = w(a) + w(b);
+    s[d] = rotl(w(d) ^ w(a), 8);
+    s[c] = w(c) + w(d);
+    s[b] = rotl(w(b) ^ w(c), 7);
   };
   for (let i = 0; i < 10; i++) {
     qr(0, 4, 8, 12);
