@@ -38,9 +38,9 @@ describe("CofferError", () => {
   });
 
   it("is recognised across two copies of the package, where instanceof is not", async () => {
+    // After resetModules the loader evaluates errors.ts again: a second, independent copy.
     vi.resetModules();
-    // A query string makes the module loader evaluate a second, independent copy.
-    const copy: typeof import("./errors.js") = await import(`./errors.js?copy=${Date.now()}`);
+    const copy: typeof import("./errors.js") = await import("./errors.js");
     const foreign = new copy.CofferError("TAMPERED", "altered");
     expect(foreign).not.toBeInstanceOf(CofferError);
     expect(isCofferError(foreign)).toBe(true);
