@@ -1,0 +1,227 @@
+// The HTTP service: Fastify with schema validation on every route, one error shape, no CORS, and
+// browser requests refused before anything else runs.
+
+import { CofferError, ERROR_STATUS, isCofferError, isCofferErrorCode } from "@coffer/core";
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+import { maxEnvelopeBytes, type ServerConfig } from "../config.js";
+import type { Vault } from "../vault.js";
+import { adminRoutes } from "./admin-routes.js";
+import { dataRoutes } from "./data-routes.js";
+
+export interface AppOptions {
+  vault: Vault;
+  config: ServerConfig;
+  version: string;
+  /** A pino destination for the logs (tests capture them); defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+}
+
+const BROWSER_HEADERS = [
+  "origin",
+  "sec-fetch-site",
+  "sec-fetch-mode",
+  "sec-fetch-dest",
+  "sec-fetch-user",
+] as const;
+// Node's fetch (undici) adds `Sec-Fetch-Mode: cors` to every request and drops any other value, so
+// that header alone, from a server runtime's User-Agent, is not a browser. A browser's request
+// also carries Origin (every cross-origin fetch) or Sec-Fetch-Site (every modern browser).
+const SERVER_RUNTIME_AGENT = /^(node|undici|deno|bun|@coffer\/|coffer)/i;
+
+/** True for a request that a browser made. */
+export function isBrowserRequest(headers: Record<string, string | string[] | undefined>): boolean {
+  const present = BROWSER_HEADERS.filter((h) => headers[h] !== undefined);
+  if (present.length === 0) return false;
+  const onlyFetchMode =
+    present.length === 1 && present[0] === "sec-fetch-mode" && headers["sec-fetch-mode"] === "cors";
+  const agent = headers["user-agent"];
+  return !(onlyFetchMode && typeof agent === "string" && SERVER_RUNTIME_AGENT.test(agent));
+}
+// Blinded ids (43 base64url characters) in paths and query strings are cut to a prefix in logs.
+const BLINDED_IN_URL = /([A-Za-z0-9_-]{6})[A-Za-z0-9_-]{37}(?=$|[/?&#])/g;
+export const redactUrl = (url: string) => url.replace(BLINDED_IN_URL, "$1…");
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { vault, config } = options;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+      // Only what is safe: never headers (Authorization), bodies (envelopes) or full blinded ids.
+      serializers: {
+        req: (req: { method: string; url: string; id: string }) => ({
+          method: req.method,
+          url: redactUrl(req.url),
+          id: req.id,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    },
+    // One line per request, written by the onResponse hook below with only the safe fields.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: false,
+        allErrors: false,
+      },
+    },
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: "coffer_" });
+  const requests = new Counter({
+    name: "coffer_http_requests_total",
+    help: "HTTP requests by route and status",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [metrics],
+  });
+  const latency = new Histogram({
+    name: "coffer_http_request_duration_seconds",
+    help: "HTTP request latency by route",
+    labelNames: ["method", "route"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [metrics],
+  });
+
+  // Server-only: a browser announces itself with these headers; refuse before parsing anything.
+  app.addHook("onRequest", async (request) => {
+    if (isBrowserRequest(request.headers)) {
+      throw new CofferError(
+        "BROWSER_REQUEST_REJECTED",
+        "Coffer only answers servers: call it from your application's backend, never from a browser.",
+      );
+    }
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    requests.inc({ method: request.method, route, status: reply.statusCode });
+    latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    const level = reply.statusCode >= 500 ? "error" : "info";
+    const ms = Math.round(reply.elapsedTime * 100) / 100;
+    request.log[level](
+      { method: request.method, url: redactUrl(request.url), route, status: reply.statusCode, ms },
+      "request",
+    );
+  });
+
+  app.setErrorHandler(async (error: FastifyError | CofferError, request, reply) => {
+    const coffer = toCofferError(error);
+    if (coffer.status >= 500 && coffer.code !== "SERVICE_UNAVAILABLE") {
+      request.log.error(
+        { err: { message: error.message, code: (error as FastifyError).code, stack: error.stack } },
+        "request failed",
+      );
+    }
+    if (coffer.code === "RATE_LIMITED")
+      reply.header("retry-after", String(coffer.details?.retryAfter ?? 60));
+    if (coffer.code === "SERVICE_UNAVAILABLE") reply.header("retry-after", "1");
+    reply.header("x-coffer-error", coffer.code);
+    return reply.code(coffer.status).send({ error: coffer.toJSON() });
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    reply.header("x-coffer-error", "NOT_FOUND");
+    return reply.code(404).send({
+      error: {
+        code: "NOT_FOUND",
+        message: `No route ${request.method} ${redactUrl(request.url.split("?")[0] ?? "")}.`,
+      },
+    });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "Coffer vault API",
+        version: options.version,
+        description: "Stores blinded ids and sealed envelopes. Server-to-server only.",
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: "http", scheme: "bearer", description: "An API key: coffer_key_…" },
+          adminToken: {
+            type: "http",
+            scheme: "bearer",
+            description: "The admin token: coffer_admin_…",
+          },
+        },
+      },
+    },
+  });
+
+  app.get("/healthz", { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await vault.storage.ping();
+      return { status: "ok", engine: vault.storage.engine };
+    } catch {
+      return reply
+        .code(503)
+        .header("x-coffer-error", "SERVICE_UNAVAILABLE")
+        .send({ status: "unavailable", engine: vault.storage.engine });
+    }
+  });
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
+    reply.header("content-type", metrics.contentType).send(await metrics.metrics()),
+  );
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(dataRoutes, {
+    vault,
+    config,
+    maxEnvelopeBytes: maxEnvelopeBytes(config.maxValueBytes),
+  });
+  await app.register(adminRoutes, { vault });
+  return app;
+}
+
+/** Every failure becomes a CofferError with a stable code; client mistakes are never 500s. */
+export function toCofferError(error: unknown): CofferError {
+  if (isCofferError(error)) return error;
+  const e = error as FastifyError & { validationContext?: string };
+  if (e.validation) {
+    return new CofferError(
+      "INVALID_REQUEST",
+      `Invalid request ${e.validationContext ?? ""}: ${e.message}`.replace(/\s+/g, " "),
+      {
+        details: {
+          issues: e.validation.map((v) => ({
+            path: `${e.validationContext ?? ""}${v.instancePath}`,
+            message: v.message ?? "invalid",
+          })),
+        },
+      },
+    );
+  }
+  const status = typeof e.statusCode === "number" ? e.statusCode : 500;
+  if (status === 413)
+    return new CofferError(
+      "PAYLOAD_TOO_LARGE",
+      "The request body is larger than this route accepts.",
+    );
+  if (status === 415)
+    return new CofferError("UNSUPPORTED_MEDIA_TYPE", "Send JSON: Content-Type: application/json.");
+  if (status === 429) return new CofferError("RATE_LIMITED", "Too many requests.");
+  if (status === 503)
+    return new CofferError(
+      "SERVICE_UNAVAILABLE",
+      "The server is shutting down or unavailable; retry shortly.",
+    );
+  if (status >= 400 && status < 500) {
+    // Fastify's own 4xx (malformed JSON, empty body, bad content length…): its message names the problem.
+    return new CofferError("INVALID_REQUEST", e.message || "The request is malformed.", {
+      status: 400,
+    });
+  }
+  const code = isCofferErrorCode(e.code) ? e.code : "INTERNAL_ERROR";
+  return new CofferError(code, "Internal error. It was logged; if it persists, report it.", {
+    status: ERROR_STATUS[code],
+  });
+}

@@ -1,0 +1,730 @@
+// The `coffer-server` command line, driven for real: in-process through runCli for most commands,
+// as a child process for `start`. Data is checked through the service layer (openVault).
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { get } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveConfig, type ServerConfig } from "../src/config.js";
+import { generateMasterKeyString, keyFiles, parseMasterKey } from "../src/crypto/master-key.js";
+import { openVault } from "../src/server.js";
+import { LATEST_SCHEMA_VERSION } from "../src/storage/index.js";
+import type { Vault } from "../src/vault.js";
+import { cli, spawnCli } from "./helpers/cli.js";
+import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
+
+const ENV = [
+  "COFFER_DATA_DIR",
+  "COFFER_DATABASE_URL",
+  "COFFER_MASTER_KEY",
+  "COFFER_PREVIOUS_MASTER_KEYS",
+  "COFFER_NEW_MASTER_KEY",
+  "COFFER_LOG_LEVEL",
+  "COFFER_PORT",
+  "COFFER_HOST",
+];
+const dirs: string[] = [];
+
+beforeAll(() => {
+  for (const name of ENV) delete process.env[name];
+});
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "coffer-cli-"));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A blinded id: 32 random bytes in base64url (its last character is then one of "AEIMQUYcgkosw048"). */
+const blindedId = () => randomBytes(32).toString("base64url");
+const keyId = () => randomBytes(8).toString("hex");
+
+interface Written {
+  projectId: string;
+  storeId: string;
+  blindedId: string;
+  keyId: string;
+  envelope: Uint8Array;
+  version: number;
+}
+
+/** Writes `count` entries straight through storage, sealed the way the data API seals them. */
+async function putEntries(
+  vault: Vault,
+  projectId: string,
+  storeId: string,
+  count: number,
+): Promise<Written[]> {
+  const store = await vault.storage.getStore(projectId, storeId);
+  if (!store) throw new Error(`no store ${storeId}`);
+  const written: Written[] = [];
+  const kid = keyId();
+  for (let i = 0; i < count; i++) {
+    const id = blindedId();
+    const envelope = new Uint8Array(randomBytes(40 + (i % 97)));
+    const write = {
+      blindedId: id,
+      keyId: kid,
+      sealed: vault.sealForStore(store, id, envelope),
+      size: envelope.length,
+    };
+    let version = await vault.storage.putEntry(projectId, storeId, write, Date.now());
+    if (i % 10 === 0) version = await vault.storage.putEntry(projectId, storeId, write, Date.now()); // version 2
+    written.push({ projectId, storeId, blindedId: id, keyId: kid, envelope, version });
+  }
+  return written;
+}
+
+async function withVault<T>(config: ServerConfig, fn: (vault: Vault) => Promise<T>): Promise<T> {
+  const vault = await openVault(config);
+  try {
+    return await fn(vault);
+  } finally {
+    await vault.close();
+    await vault.storage.close();
+  }
+}
+
+/** Every written entry reads back, byte for byte, with its version. */
+async function expectEntries(vault: Vault, written: Written[]): Promise<void> {
+  for (const w of written) {
+    const store = await vault.storage.getStore(w.projectId, w.storeId);
+    const record = await vault.storage.getEntry(w.projectId, w.storeId, w.blindedId);
+    expect(store && record, `${w.storeId}/${w.blindedId}`).toBeTruthy();
+    if (!store || !record) return;
+    expect(Buffer.from(vault.openFromStore(store, record)).equals(Buffer.from(w.envelope))).toBe(
+      true,
+    );
+    expect(record.version).toBe(w.version);
+    expect(record.keyId).toBe(w.keyId);
+    expect(record.size).toBe(w.envelope.length);
+  }
+}
+
+/** GET with node:http: the global fetch sends `sec-fetch-mode`, which the vault refuses as a browser's. */
+function httpStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    }).on("error", reject);
+  });
+}
+
+describe("start (child process)", () => {
+  it("prints the URL and the admin token once, serves /healthz, and exits 0 on SIGTERM", async () => {
+    const dataDir = tempDir();
+    const first = spawnCli(["start", "--data-dir", dataDir, "--port", "0", "--log-level", "warn"]);
+    try {
+      const [, url] = await first.waitFor(
+        /Coffer vault listening on (http:\/\/127\.0\.0\.1:\d+) \(sqlite, data dir ([^)]+)\)/,
+      );
+      await first.waitFor(/Default project: default/);
+      const tokens = first.stdout().match(/coffer_admin_[a-z0-9]{12}_[A-Za-z0-9_-]{43}/g) ?? [];
+      expect(tokens).toHaveLength(1);
+      expect(first.stdout()).toContain("will NOT be shown again");
+      expect(first.stdout()).toContain(`data dir ${dataDir}`);
+
+      expect(await httpStatus(`${url}/healthz`)).toBe(200);
+      // The printed token is the real one.
+      expect(
+        await httpStatus(`${url}/v1/admin/projects`, { authorization: `Bearer ${tokens[0]}` }),
+      ).toBe(200);
+
+      first.child.kill("SIGTERM");
+      expect(await first.exited).toEqual({ code: 0, signal: null });
+      expect(first.stderr()).toContain("stopping");
+    } finally {
+      first.child.kill("SIGKILL");
+    }
+
+    // Second start on the same data dir, with --json: one JSON line, no admin token.
+    const second = spawnCli(["start", "--json", "--port", "0"], {
+      COFFER_DATA_DIR: dataDir,
+      COFFER_LOG_LEVEL: "info",
+    });
+    try {
+      await second.waitFor(/\n/);
+      const started = JSON.parse(second.stdout());
+      expect(started).toEqual({
+        url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        engine: "sqlite",
+        dataDir,
+      });
+      expect(await httpStatus(`${started.url}/healthz`)).toBe(200);
+      second.child.kill("SIGINT");
+      expect(await second.exited).toEqual({ code: 0, signal: null });
+      // Logs went to stderr: stdout holds the one line only.
+      expect(second.stdout().trim().split("\n")).toHaveLength(1);
+      expect(second.stdout()).not.toContain("coffer_admin_");
+    } finally {
+      second.child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("projects, stores and API keys", () => {
+  const dataDir = tempDir();
+  const run = (...args: string[]) => cli(...args, "--data-dir", dataDir);
+  beforeAll(async () => {
+    // Admin commands refuse a data dir with no vault; `migrate` creates one without starting.
+    expect((await run("migrate")).code).toBe(0);
+  });
+
+  it("creates and lists projects", async () => {
+    const created = await run("project", "create", "app", "--name", "My app", "--json");
+    expect(created.code).toBe(0);
+    expect(created.json()).toEqual({
+      id: "app",
+      name: "My app",
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect((await run("project", "create", "default")).code).toBe(0);
+
+    const again = await run("project", "create", "app");
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^coffer-server: .+ \(PROJECT_EXISTS\)\n$/);
+
+    const bad = await run("project", "create", "Not_An_Id!", "--json");
+    expect(bad.code).toBe(1);
+    expect(bad.json().error.code).toBe("INVALID_ARGUMENT");
+
+    const list = await run("project", "list", "--json");
+    expect(
+      list
+        .json()
+        .projects.map((p: { id: string }) => p.id)
+        .sort(),
+    ).toEqual(["app", "default"]);
+    const human = await run("project", "list");
+    expect(human.stdout).toMatch(/^ID\s+NAME\s+CREATED\n/);
+    expect(human.stdout).toContain("My app");
+  });
+
+  it("creates, lists and deletes stores (delete needs --yes)", async () => {
+    const created = await run(
+      "store",
+      "create",
+      "users",
+      "--project",
+      "app",
+      "--name",
+      "Users",
+      "--json",
+    );
+    expect(created.json()).toEqual({
+      projectId: "app",
+      id: "users",
+      name: "Users",
+      createdAt: expect.any(String),
+      entryCount: 0,
+      bytes: 0,
+      lastWriteAt: null,
+    });
+    expect((await run("store", "create", "tokens", "--project", "app")).stdout).toContain(
+      'Created store "tokens"',
+    );
+    expect((await run("store", "create", "Bad Id", "--project", "app")).stderr).toContain(
+      "(INVALID_REQUEST)",
+    );
+
+    const written = await withVault(resolveConfig({ dataDir }), (vault) =>
+      putEntries(vault, "app", "users", 3),
+    );
+    const bytes = written.reduce((sum, w) => sum + w.envelope.length, 0);
+    const list = await run("store", "list", "--project", "app", "--json");
+    expect(list.json().stores).toEqual([
+      expect.objectContaining({ id: "tokens", entryCount: 0, bytes: 0, lastWriteAt: null }),
+      expect.objectContaining({
+        id: "users",
+        name: "Users",
+        entryCount: 3,
+        bytes,
+        lastWriteAt: expect.any(String),
+      }),
+    ]);
+    expect(JSON.stringify(list.json())).not.toMatch(/wrapped|masterKey|dataKey/i);
+    const human = await run("store", "list", "--project", "app");
+    expect(human.stdout).toMatch(/^ID\s+NAME\s+ENTRIES\s+BYTES\s+LAST WRITE\n/);
+
+    const refused = await run("store", "delete", "users", "--project", "app");
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /destroys its 3 entries and its data key.+--yes.+\(INVALID_ARGUMENT\)/,
+    );
+    expect((await run("store", "list", "--project", "app", "--json")).json().stores).toHaveLength(
+      2,
+    );
+
+    const deleted = await run("store", "delete", "users", "--project", "app", "--yes", "--json");
+    expect(deleted.json()).toEqual({ deleted: true, projectId: "app", id: "users", entryCount: 3 });
+    expect(
+      (await run("store", "list", "--project", "app", "--json"))
+        .json()
+        .stores.map((s: { id: string }) => s.id),
+    ).toEqual(["tokens"]);
+
+    const missing = await run("store", "delete", "users", "--project", "app", "--yes", "--json");
+    expect(missing.code).toBe(1);
+    expect(missing.json().error.code).toBe("STORE_NOT_FOUND");
+  });
+
+  it("creates API keys (shown once), lists them without secrets, and revokes them", async () => {
+    const created = await run(
+      "key",
+      "create",
+      "--project",
+      "app",
+      "--store",
+      "tokens",
+      "--read-only",
+      "--name",
+      "ci",
+      "--json",
+    );
+    expect(created.code).toBe(0);
+    const { apiKey, key } = created.json();
+    expect(apiKey).toMatch(/^coffer_key_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(key).toEqual({
+      id: expect.stringMatching(/^[a-z0-9]{12}$/),
+      prefix: `coffer_key_${key.id}`,
+      name: "ci",
+      projectId: "app",
+      storeIds: ["tokens"],
+      readOnly: true,
+      createdAt: expect.any(String),
+      lastUsedAt: null,
+      revokedAt: null,
+    });
+
+    const human = await run("key", "create", "--project", "app");
+    expect(human.stdout.match(/coffer_key_[a-z0-9]{12}_[A-Za-z0-9_-]{43}/g)).toHaveLength(1);
+    expect(human.stdout).toContain("shown this once");
+    expect((await run("key", "create", "--project", "app", "--store", "nope")).stderr).toContain(
+      "(STORE_NOT_FOUND)",
+    );
+
+    await withVault(resolveConfig({ dataDir }), async (vault) => {
+      const principal = await vault.authenticateApiKey(`Bearer ${apiKey}`);
+      expect(principal.apiKey.id).toBe(key.id);
+    });
+
+    const list = await run("key", "list", "--project", "app", "--json");
+    expect(list.json().keys).toHaveLength(2);
+    expect(list.stdout).not.toContain(apiKey.split("_").at(-1));
+    expect(list.stdout).not.toContain("hash");
+
+    const revoked = await run("key", "revoke", key.id, "--project", "app", "--json");
+    expect(revoked.json()).toEqual({ revoked: true, projectId: "app", id: key.id });
+    const after = (await run("key", "list", "--project", "app", "--json"))
+      .json()
+      .keys.find((k: { id: string }) => k.id === key.id);
+    expect(after.revokedAt).toEqual(expect.any(String));
+    await withVault(resolveConfig({ dataDir }), async (vault) => {
+      await expect(vault.authenticateApiKey(`Bearer ${apiKey}`)).rejects.toMatchObject({
+        code: "UNAUTHORIZED",
+      });
+    });
+
+    const unknown = await run("key", "revoke", "zzzzzzzzzzzz", "--project", "app");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("(KEY_NOT_FOUND)");
+  });
+
+  it("shows audit events, newest first", async () => {
+    const audit = await run("audit", "--project", "app", "--json");
+    const events: Array<{ id: number; action: string }> = audit.json().events;
+    const actions = events.map((e) => e.action);
+    // The last thing that happened: the revoked key was refused.
+    expect(actions.slice(0, 2)).toEqual(["auth.denied", "key.revoke"]);
+    expect(events.map((e) => e.id)).toEqual(events.map((e) => e.id).sort((a, b) => b - a));
+    expect(actions).toEqual(
+      expect.arrayContaining(["store.delete", "store.create", "key.create", "project.create"]),
+    );
+    const limited = await run("audit", "--action", "store.create", "--limit", "1", "--json");
+    expect(limited.json().events).toEqual([
+      expect.objectContaining({ action: "store.create", storeId: "tokens", actor: "cli" }),
+    ]);
+    expect((await run("audit")).stdout).toMatch(/^AT\s+ACTION\s+ACTOR/);
+  });
+
+  it("reports errors with a code and a non-zero exit; usage errors the commander way", async () => {
+    const missing = await run("store", "list", "--project", "ghost");
+    expect(missing).toMatchObject({ code: 1, stdout: "" });
+    expect(missing.stderr).toBe('coffer-server: No project "ghost". (PROJECT_NOT_FOUND)\n');
+    const json = await run("store", "list", "--project", "ghost", "--json");
+    expect(json.json()).toEqual({
+      error: { code: "PROJECT_NOT_FOUND", message: 'No project "ghost".' },
+    });
+
+    const unknown = await run("store", "list", "--bogus");
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("unknown option '--bogus'");
+    const noArg = await cli("store", "delete");
+    expect(noArg.code).toBe(1);
+    expect(noArg.stderr).toContain("missing required argument 'id'");
+    const help = await cli("key", "create", "--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("--read-only");
+    expect(help.stdout).toContain("COFFER_DATA_DIR");
+  });
+
+  it("refuses a data dir with no vault, and explains where the default project comes from", async () => {
+    const none = await cli("store", "list", "--data-dir", tempDir());
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("No Coffer vault in");
+    const migrated = tempDir();
+    expect((await cli("migrate", "--data-dir", migrated)).code).toBe(0);
+    const fresh = await cli("store", "list", "--data-dir", migrated);
+    expect(fresh.stderr).toContain("The first `coffer-server start` creates it");
+  });
+});
+
+describe("migrate and master-key generate", () => {
+  it("applies migrations once and reports the schema version", async () => {
+    const dataDir = tempDir();
+    const first = (await cli("migrate", "--data-dir", dataDir, "--json")).json();
+    expect(first).toEqual({
+      engine: "sqlite",
+      applied: expect.any(Array),
+      schemaVersion: LATEST_SCHEMA_VERSION,
+    });
+    expect(first.applied.at(-1)).toBe(LATEST_SCHEMA_VERSION);
+    expect((await cli("migrate", "--data-dir", dataDir, "--json")).json().applied).toEqual([]);
+    expect((await cli("migrate", "--data-dir", dataDir)).stdout).toContain("Nothing to migrate");
+    // migrate needs no master key: none was created.
+    expect(existsSync(keyFiles(dataDir).current)).toBe(false);
+  });
+
+  it("generates master keys", async () => {
+    const human = await cli("master-key", "generate");
+    expect(parseMasterKey(human.stdout, "stdout").id).toMatch(/^[0-9a-f]{16}$/);
+    const json = (await cli("master-key", "generate", "--json")).json();
+    expect(parseMasterKey(json.masterKey, "json").id).toBe(json.id);
+  });
+});
+
+describe("rotate-master-key", () => {
+  it("rotates the key file of the embedded default; data stays readable with only the new key", async () => {
+    const dataDir = tempDir();
+    const config = resolveConfig({ dataDir });
+    const files = keyFiles(dataDir);
+    const written = await withVault(config, async (vault) => {
+      await vault.createProject({ kind: "cli" }, "default", "Default");
+      await vault.createProject({ kind: "cli" }, "other", "Other");
+      await vault.createStore({ kind: "cli" }, "default", "a", undefined);
+      await vault.createStore({ kind: "cli" }, "default", "b", undefined);
+      await vault.createStore({ kind: "cli" }, "other", "c", undefined);
+      return [
+        ...(await putEntries(vault, "default", "a", 20)),
+        ...(await putEntries(vault, "other", "c", 5)),
+      ];
+    });
+    const oldText = readFileSync(files.current, "utf8");
+    const oldId = parseMasterKey(oldText, "old").id;
+
+    const rotated = await cli("rotate-master-key", "--data-dir", dataDir, "--json");
+    expect(rotated.code).toBe(0);
+    const summary = rotated.json();
+    expect(summary).toEqual({
+      rewrapped: 3,
+      oldMasterKeyId: oldId,
+      newMasterKeyId: expect.stringMatching(/^[0-9a-f]{16}$/),
+      keySource: "file",
+      resumed: false,
+      previousKeyFileRemoved: true,
+    });
+    const newText = readFileSync(files.current, "utf8");
+    expect(newText).not.toBe(oldText);
+    expect(parseMasterKey(newText, "new").id).toBe(summary.newMasterKeyId);
+    expect(statSync(files.current).mode & 0o777).toBe(0o600);
+    expect(existsSync(files.next)).toBe(false);
+    expect(existsSync(files.previous)).toBe(false);
+    expect(rotated.stdout).not.toContain(oldText.trim());
+    expect(rotated.stdout).not.toContain(newText.trim());
+
+    // Restart with only the new key (the old file is gone; COFFER_MASTER_KEY works the same).
+    for (const restart of [config, resolveConfig({ dataDir, masterKey: newText })]) {
+      await withVault(restart, async (vault) => {
+        expect(vault.masterKeys.previousIds).toEqual([]);
+        const stores = await vault.storage.listAllStores();
+        expect(stores.map((s) => s.masterKeyId)).toEqual([
+          summary.newMasterKeyId,
+          summary.newMasterKeyId,
+          summary.newMasterKeyId,
+        ]);
+        await expectEntries(vault, written);
+      });
+    }
+
+    const human = await cli("rotate-master-key", "--data-dir", dataDir);
+    expect(human.stdout).toContain(
+      `Rewrapped 3 data keys from master key ${summary.newMasterKeyId} to `,
+    );
+    const refused = await cli(
+      "rotate-master-key",
+      "--data-dir",
+      dataDir,
+      "--new-master-key",
+      generateMasterKeyString(),
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("(INVALID_ARGUMENT)");
+  });
+
+  it("resumes an interrupted rotation instead of overwriting master.key.next", async () => {
+    const dataDir = tempDir();
+    const config = resolveConfig({ dataDir });
+    await withVault(config, async (vault) => {
+      await vault.createProject({ kind: "cli" }, "default", "Default");
+      await vault.createStore({ kind: "cli" }, "default", "a", undefined);
+    });
+    const staged = generateMasterKeyString();
+    writeFileSync(keyFiles(dataDir).next, `${staged}\n`, { mode: 0o600 });
+    const summary = (await cli("rotate-master-key", "--data-dir", dataDir, "--json")).json();
+    expect(summary).toMatchObject({
+      rewrapped: 1,
+      resumed: true,
+      newMasterKeyId: parseMasterKey(staged, "staged").id,
+    });
+    expect(readFileSync(keyFiles(dataDir).current, "utf8").trim()).toBe(staged);
+  });
+
+  it("with COFFER_MASTER_KEY, rewraps under --new-master-key and says what to do next", async () => {
+    const dataDir = tempDir();
+    const oldKey = generateMasterKeyString();
+    const newKey = generateMasterKeyString();
+    const written = await withVault(
+      resolveConfig({ dataDir, masterKey: oldKey }),
+      async (vault) => {
+        await vault.createProject({ kind: "cli" }, "default", "Default");
+        await vault.createStore({ kind: "cli" }, "default", "a", undefined);
+        await vault.createStore({ kind: "cli" }, "default", "b", undefined);
+        return putEntries(vault, "default", "b", 4);
+      },
+    );
+
+    const missing = await cli("rotate-master-key", "--data-dir", dataDir, "--master-key", oldKey);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("--new-master-key");
+
+    process.env.COFFER_NEW_MASTER_KEY = newKey;
+    const rotated = await cli(
+      "rotate-master-key",
+      "--data-dir",
+      dataDir,
+      "--master-key",
+      oldKey,
+    ).finally(() => {
+      delete process.env.COFFER_NEW_MASTER_KEY;
+    });
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toContain(
+      `Rewrapped 2 data keys from master key ${parseMasterKey(oldKey, "o").id} to ${parseMasterKey(newKey, "n").id}`,
+    );
+    expect(rotated.stdout).toContain("COFFER_PREVIOUS_MASTER_KEYS");
+    expect(rotated.stdout + rotated.stderr).not.toContain(oldKey);
+    expect(rotated.stdout + rotated.stderr).not.toContain(newKey);
+    expect(existsSync(keyFiles(dataDir).current)).toBe(false);
+
+    await withVault(resolveConfig({ dataDir, masterKey: newKey }), (vault) =>
+      expectEntries(vault, written),
+    );
+    // The old key alone no longer opens the vault: refused at start, not on the first request.
+    await expect(openVault(resolveConfig({ dataDir, masterKey: oldKey }))).rejects.toThrow(
+      /which is not loaded/,
+    );
+  });
+});
+
+describe("backup and restore", () => {
+  let pg: TestPostgres | undefined;
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  it("backs up SQLite and restores into PostgreSQL: entries, versions, keys and tokens intact", async () => {
+    const dataDir = tempDir();
+    const config = resolveConfig({ dataDir });
+    const source = await withVault(config, async (vault) => {
+      const boot = await vault.bootstrap();
+      if (!boot) throw new Error("expected a bootstrap");
+      await vault.createProject({ kind: "cli" }, "shop", "Shop");
+      for (const [project, store] of [
+        ["default", "users"],
+        ["default", "empty"],
+        ["shop", "cards"],
+      ] as const) {
+        await vault.createStore({ kind: "cli" }, project, store, `${store} store`);
+      }
+      const written = [
+        ...(await putEntries(vault, "default", "users", 1234)),
+        ...(await putEntries(vault, "shop", "cards", 7)),
+      ];
+      const live = await vault.createApiKey({ kind: "cli" }, "default", { name: "app" });
+      const scoped = await vault.createApiKey({ kind: "cli" }, "shop", {
+        storeIds: ["cards"],
+        readOnly: true,
+      });
+      const revoked = await vault.createApiKey({ kind: "cli" }, "shop", {});
+      await vault.revokeApiKey({ kind: "cli" }, "shop", revoked.record.id);
+      const sealed = (await vault.storage.getEntry("default", "users", written[0]?.blindedId ?? ""))
+        ?.sealed;
+      return { written, adminToken: boot.adminToken, live, scoped, revoked, sealed };
+    });
+
+    const file = join(tempDir(), "vault.backup");
+    const backup = await cli("backup", file, "--data-dir", dataDir, "--json");
+    expect(backup.code).toBe(0);
+    const counts = { projects: 2, stores: 3, entries: 1241, apiKeys: 3, adminTokens: 1 };
+    expect(backup.json()).toEqual({ file, engine: "sqlite", counts });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(existsSync(`${file}.partial`)).toBe(false);
+
+    const text = readFileSync(file, "utf8");
+    const lines = text
+      .trimEnd()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toEqual({
+      format: "coffer-backup",
+      version: 1,
+      createdAt: expect.any(String),
+      engine: "sqlite",
+    });
+    expect(lines.at(-1)).toEqual({ type: "end", counts });
+    expect(lines.map((l) => l.type).slice(1, -1)).toEqual([
+      ...Array(2).fill("project"),
+      ...Array(3).fill("store"),
+      ...Array(1241).fill("entry"),
+      ...Array(3).fill("apiKey"),
+      "adminToken",
+    ]);
+    // Client envelopes, not the at-rest bytes; no data key; no credential.
+    const firstEntry = lines.find(
+      (l) => l.type === "entry" && l.entry.blindedId === source.written[0]?.blindedId,
+    );
+    expect(firstEntry.entry.envelope).toBe(
+      Buffer.from(source.written[0]?.envelope ?? []).toString("base64url"),
+    );
+    expect(text).not.toContain(Buffer.from(source.sealed ?? []).toString("base64url"));
+    expect(text).not.toMatch(/wrappedDataKey|masterKeyId|dataKeyId/);
+    expect(text).not.toContain(source.live.apiKey);
+    expect(text).not.toContain(source.adminToken);
+
+    pg = await startPostgres();
+    const masterKey = generateMasterKeyString();
+    const target = ["--database-url", pg.url, "--master-key", masterKey];
+    const restored = await cli("restore", file, ...target, "--json");
+    expect(restored.stderr).toBe("");
+    expect(restored.json()).toEqual({ file, engine: "postgres", counts, skippedAdminTokens: 0 });
+
+    await withVault(resolveConfig({ databaseUrl: pg.url, masterKey }), async (vault) => {
+      await expectEntries(vault, source.written);
+      const stores = await vault.storage.listAllStores();
+      expect(stores.map((s) => `${s.projectId}/${s.id}`).sort()).toEqual([
+        "default/empty",
+        "default/users",
+        "shop/cards",
+      ]);
+      expect(new Set(stores.map((s) => s.masterKeyId))).toEqual(
+        new Set([parseMasterKey(masterKey, "k").id]),
+      );
+      expect((await vault.listStores("default")).find((s) => s.id === "users")?.name).toBe(
+        "users store",
+      );
+      expect((await vault.authenticateApiKey(`Bearer ${source.live.apiKey}`)).apiKey).toMatchObject(
+        { projectId: "default", name: "app" },
+      );
+      expect(
+        (await vault.authenticateApiKey(`Bearer ${source.scoped.apiKey}`)).apiKey,
+      ).toMatchObject({ storeIds: ["cards"], readOnly: true });
+      await expect(
+        vault.authenticateApiKey(`Bearer ${source.revoked.apiKey}`),
+      ).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+      expect((await vault.authenticateAdmin(`Bearer ${source.adminToken}`)).tokenId).toBe(
+        source.adminToken.split("_")[2],
+      );
+      // The restored vault is set up: its first start bootstraps no second token.
+      expect(await vault.bootstrap()).toBeNull();
+    });
+
+    // Only into an empty vault.
+    const again = await cli("restore", file, ...target, "--json");
+    expect(again.code).toBe(1);
+    expect(again.json().error).toMatchObject({
+      code: "INVALID_REQUEST",
+      message: expect.stringContaining("empty vault"),
+    });
+  });
+
+  it("restores into a vault whose first start created only its empty default project", async () => {
+    const sourceDir = tempDir();
+    const written = await withVault(resolveConfig({ dataDir: sourceDir }), async (vault) => {
+      await vault.bootstrap();
+      await vault.createStore({ kind: "cli" }, "default", "s", undefined);
+      return putEntries(vault, "default", "s", 3);
+    });
+    const file = join(tempDir(), "b.jsonl");
+    expect((await cli("backup", file, "--data-dir", sourceDir)).stdout).toContain(
+      "Backed up 1 project, 1 store, 3 entries",
+    );
+
+    const targetDir = tempDir();
+    await withVault(
+      resolveConfig({ dataDir: targetDir }),
+      async (vault) => void (await vault.bootstrap()),
+    );
+    const restored = await cli("restore", file, "--data-dir", targetDir);
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toContain("Restored 1 project, 1 store, 3 entries");
+    await withVault(resolveConfig({ dataDir: targetDir }), async (vault) => {
+      await expectEntries(vault, written);
+      expect(await vault.storage.countAdminTokens()).toBe(2);
+    });
+  });
+
+  it("refuses a truncated or damaged file and writes nothing", async () => {
+    const sourceDir = tempDir();
+    await withVault(resolveConfig({ dataDir: sourceDir }), async (vault) => {
+      await vault.bootstrap();
+      await vault.createStore({ kind: "cli" }, "default", "s", undefined);
+      await putEntries(vault, "default", "s", 5);
+    });
+    const dir = tempDir();
+    const file = join(dir, "good.jsonl");
+    expect((await cli("backup", file, "--data-dir", sourceDir)).code).toBe(0);
+    const lines = readFileSync(file, "utf8").trimEnd().split("\n");
+
+    const variants: Record<string, string> = {
+      "no end line": `${lines.slice(0, -1).join("\n")}\n`,
+      "cut mid-line": readFileSync(file, "utf8").slice(0, -40),
+      "missing entry": `${lines.filter((_, i) => i !== 4).join("\n")}\n`,
+      "no header": `${lines.slice(1).join("\n")}\n`,
+      "bad base64": `${lines.join("\n").replace(/"envelope":"/, '"envelope":"*')}\n`,
+      empty: "",
+    };
+    for (const [name, content] of Object.entries(variants)) {
+      const damaged = join(dir, `${name}.jsonl`);
+      writeFileSync(damaged, content);
+      const targetDir = tempDir();
+      const result = await cli("restore", damaged, "--data-dir", targetDir, "--json");
+      expect(result.code, name).toBe(1);
+      expect(result.json().error.code, name).toBe("INVALID_REQUEST");
+      expect(result.json().error.message, name).toContain("nothing was restored");
+      await withVault(resolveConfig({ dataDir: targetDir }), async (vault) => {
+        expect(await vault.listProjects(), name).toEqual([]);
+        expect(await vault.storage.countAdminTokens(), name).toBe(0);
+      });
+    }
+
+    const absent = await cli("restore", join(dir, "absent.jsonl"), "--data-dir", tempDir());
+    expect(absent.code).toBe(1);
+    expect(absent.stderr).toContain("(INVALID_ARGUMENT)");
+  });
+});
