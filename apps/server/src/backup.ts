@@ -31,7 +31,7 @@ import type {
   SnapshotRecord,
   StoreRecord,
 } from "./storage/types.js";
-import type { Vault } from "./vault.js";
+import type { Entry, Vault } from "./vault.js";
 
 export const BACKUP_FORMAT = "coffer-backup";
 export const BACKUP_VERSION = 1;
@@ -65,14 +65,7 @@ type BackupRecord =
       type: "entry";
       projectId: string;
       storeId: string;
-      entry: {
-        blindedId: string;
-        keyId: string;
-        envelope: Uint8Array;
-        version: number;
-        createdAt: number;
-        updatedAt: number;
-      };
+      entry: Entry;
     }
   | { type: "apiKey"; apiKey: ApiKeyRecord }
   | { type: "adminToken"; adminToken: AdminTokenRecord };

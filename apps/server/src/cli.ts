@@ -16,7 +16,7 @@ import {
   removePreviousKeyFile,
   stageNextKeyFile,
 } from "./crypto/master-key.js";
-import { apiKeyJson, auditJson, storeJson } from "./http/json.js";
+import { apiKeyJson, auditJson, iso, storeJson } from "./http/json.js";
 import { PROJECT_ID_PATTERN } from "./ids.js";
 import { openVault, startServer, VERSION } from "./server.js";
 import { openStorage } from "./storage/index.js";
@@ -737,8 +737,6 @@ function checkName(value: unknown): string | undefined {
     throw new CofferError("INVALID_ARGUMENT", "Names are 1 to 200 characters.");
   return name;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 function scopeText(storeIds: string[] | null): string {
   return storeIds ? `stores ${storeIds.join(", ")}` : "every store";
