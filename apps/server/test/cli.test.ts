@@ -136,6 +136,15 @@ describe("start (child process)", () => {
         await httpStatus(`${url}/v1/admin/projects`, { authorization: `Bearer ${tokens[0]}` }),
       ).toBe(200);
 
+      // Admin commands work on the same SQLite file while the server runs, and the server sees them.
+      expect((await cli("store", "create", "live", "--data-dir", dataDir, "--json")).code).toBe(0);
+      const apiKey = (
+        await cli("key", "create", "--store", "live", "--data-dir", dataDir, "--json")
+      ).json().apiKey;
+      expect(await httpStatus(`${url}/v1/stores/live`, { authorization: `Bearer ${apiKey}` })).toBe(
+        200,
+      );
+
       first.child.kill("SIGTERM");
       expect(await first.exited).toEqual({ code: 0, signal: null });
       expect(first.stderr()).toContain("stopping");
