@@ -1,4 +1,5 @@
 export { DEFAULTS, resolveConfig, type ServerConfig } from "./config.js";
+export { generateMasterKeyString } from "./crypto/master-key.js";
 export { buildApp } from "./http/app.js";
 export { openVault, type RunningServer, startServer, VERSION } from "./server.js";
 export { openStorage } from "./storage/index.js";

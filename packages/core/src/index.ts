@@ -22,3 +22,12 @@ export {
   PASSPHRASE_SCRYPT,
   SECRET_PREFIX,
 } from "./secret.js";
+export type { TransportOptions } from "./transport.js";
+export {
+  createVault,
+  type DataVaultStore,
+  type RotateProgress,
+  type ValueOptions,
+  type Vault,
+  type VaultOptions,
+} from "./vault.js";

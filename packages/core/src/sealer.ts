@@ -45,6 +45,8 @@ export interface OpenedEntry {
 export interface Sealer {
   /** The blinded id of a logical key in a store: what the server may know of the key. */
   blindKey(storeId: string, key: string): Promise<string>;
+  /** The key's blinded id under every held secret, current first (to find entries not yet rotated). */
+  blindKeys(storeId: string, key: string): Promise<Array<{ keyId: string; blindedId: string }>>;
   /** Seals a value under the current secret, binding it to its store and blinded id. */
   seal(storeId: string, key: string, value: string | Uint8Array): Promise<SealedEntry>;
   /** Opens an envelope under whichever held secret sealed it. */
@@ -99,6 +101,15 @@ export function createSealer(options: SealerOptions): Sealer {
       assertStoreId(storeId);
       const keyBytes = encodeKey(key);
       return (await keyring).blind(storeId, keyBytes);
+    },
+    async blindKeys(storeId, key) {
+      assertStoreId(storeId);
+      const keyBytes = encodeKey(key);
+      const ring = await keyring;
+      return ring.all.map((secret) => ({
+        keyId: secret.idHex,
+        blindedId: ring.blind(storeId, keyBytes, secret),
+      }));
     },
     async seal(storeId, key, value) {
       assertStoreId(storeId);

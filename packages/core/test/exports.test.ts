@@ -14,6 +14,7 @@ it("exports exactly this public API", () => {
       "PASSPHRASE_SCRYPT",
       "SECRET_PREFIX",
       "createSealer",
+      "createVault",
       "generateSecret",
       "isCofferError",
       "isCofferErrorCode",

@@ -28,9 +28,13 @@ export function isWellFormed(text: string): boolean {
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
+const CHUNK = 0x8000; // String.fromCharCode's argument count stays well under engine limits
+
 export function toBase64Url(bytes: Uint8Array): string {
   let binary = "";
-  for (let i = 0; i < bytes.length; i++) binary += String.fromCharCode(bytes[i] as number);
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  }
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 

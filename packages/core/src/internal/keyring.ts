@@ -45,8 +45,8 @@ export class Keyring {
     return new Keyring([...unique.values()]);
   }
 
-  blind(storeId: string, key: Uint8Array): string {
-    return toBase64Url(this.current.forStore(storeId).blind.mac(key));
+  blind(storeId: string, key: Uint8Array, secret: SecretKeys = this.current): string {
+    return toBase64Url(secret.forStore(storeId).blind.mac(key));
   }
 
   /** Seals under the current secret. `nonce` is for known-answer vectors only. */

@@ -1,0 +1,171 @@
+// The HTTP client of the vault service, on `fetch` alone (Web standards: Node, Bun, Deno, edge).
+// One per vault: it holds no per-request state, so hundreds of concurrent calls share it.
+import { CofferError, type CofferErrorCode, isCofferErrorCode } from "./errors.js";
+import { invalidArgument } from "./internal/bytes.js";
+
+export interface TransportOptions {
+  /** Base URL of the vault service, e.g. `https://vault.internal:4747`. */
+  url: string;
+  /** An API key: `coffer_key_…`. */
+  apiKey: string;
+  /** A `fetch` to use instead of the global one (tests, instrumentation, custom agents). */
+  fetch?: typeof fetch | undefined;
+  /** Per request, per attempt. Default 10 s. */
+  timeoutMs?: number | undefined;
+  /** Extra attempts for requests that are safe to repeat. Default 2. */
+  retries?: number | undefined;
+  /** Allow plain `http://` to a host that is not loopback. Default false: tokens would travel in clear. */
+  allowInsecureHttp?: boolean | undefined;
+}
+
+export interface RequestOptions {
+  /** May this request be sent again if the first attempt's fate is unknown? */
+  idempotent: boolean;
+  body?: unknown;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_RETRIES = 2;
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 2_000;
+// Worth another try: the server or the path to it is momentarily unable, not refusing.
+const RETRYABLE = new Set<CofferErrorCode>([
+  "SERVICE_UNAVAILABLE",
+  "NETWORK_ERROR",
+  "TIMEOUT",
+  "RATE_LIMITED",
+]);
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|[^.]+\.localhost)$/i;
+
+export class Transport {
+  readonly #base: string;
+  readonly #headers: Record<string, string>;
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+
+  constructor(options: TransportOptions) {
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      throw invalidArgument("url must be an absolute http(s) URL of the Coffer vault service.");
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      throw invalidArgument("url must use https:// (or http:// on loopback).");
+    }
+    if (url.protocol === "http:" && !LOOPBACK.test(url.hostname) && !options.allowInsecureHttp) {
+      throw invalidArgument(
+        `Refusing plain http:// to ${url.hostname}: the API key would cross the network unencrypted. Use https://, or pass allowInsecureHttp: true for a network you trust.`,
+      );
+    }
+    if (typeof options.apiKey !== "string" || !options.apiKey.startsWith("coffer_key_")) {
+      throw invalidArgument(
+        "apiKey must be a Coffer API key (coffer_key_…): create one with `coffer-server key create`.",
+      );
+    }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const retries = options.retries ?? DEFAULT_RETRIES;
+    if (!(timeoutMs > 0) || !Number.isInteger(retries) || retries < 0) {
+      throw invalidArgument("timeoutMs must be positive and retries a whole number ≥ 0.");
+    }
+    this.#base = url.href.replace(/\/+$/, "");
+    this.#headers = {
+      authorization: `Bearer ${options.apiKey}`,
+      accept: "application/json",
+      "user-agent": "@coffer/core",
+    };
+    const fetchFn = options.fetch ?? globalThis.fetch;
+    if (typeof fetchFn !== "function")
+      throw invalidArgument("No fetch available: pass options.fetch.");
+    this.#fetch = fetchFn;
+    this.#timeoutMs = timeoutMs;
+    this.#retries = retries;
+  }
+
+  /** Sends a request; retries what is safe to retry; answers JSON or throws a CofferError. */
+  async request<T>(method: string, path: string, options: RequestOptions): Promise<T> {
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return (await this.#once(method, path, body)) as T;
+      } catch (error) {
+        const retryable = error instanceof CofferError && RETRYABLE.has(error.code);
+        if (!retryable || !options.idempotent || attempt >= this.#retries) throw error;
+        await sleep(backoff(attempt, error));
+      }
+    }
+  }
+
+  async #once(method: string, path: string, body: string | undefined): Promise<unknown> {
+    const headers =
+      body === undefined ? this.#headers : { ...this.#headers, "content-type": "application/json" };
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#base}${path}`, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (cause) {
+      const name = (cause as { name?: string } | null)?.name;
+      if (name === "TimeoutError" || name === "AbortError") {
+        throw new CofferError(
+          "TIMEOUT",
+          `The Coffer vault at ${this.#base} did not answer within ${this.#timeoutMs} ms.`,
+          { cause },
+        );
+      }
+      throw new CofferError(
+        "NETWORK_ERROR",
+        `Could not reach the Coffer vault at ${this.#base}: is it running, and is COFFER_URL right?`,
+        { cause },
+      );
+    }
+    const text = await response.text().catch(() => "");
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (response.ok) return json;
+    throw errorFromResponse(response, json, this.#base);
+  }
+}
+
+/** Rebuilds the server's error: its code, message, details and status. */
+function errorFromResponse(response: Response, json: unknown, base: string): CofferError {
+  const error = (
+    json as { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined
+  )?.error;
+  const details =
+    error?.details && typeof error.details === "object"
+      ? (error.details as Record<string, unknown>)
+      : undefined;
+  const retryAfter = Number(response.headers.get("retry-after"));
+  const extra = Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfter } : {};
+  if (error && isCofferErrorCode(error.code) && typeof error.message === "string") {
+    return new CofferError(error.code, error.message, {
+      status: response.status,
+      ...(details || extra.retryAfter ? { details: { ...details, ...extra } } : {}),
+    });
+  }
+  // Not the vault answering (a proxy, a load balancer, another service at that URL).
+  const code: CofferErrorCode = response.status >= 500 ? "SERVICE_UNAVAILABLE" : "INVALID_REQUEST";
+  return new CofferError(
+    code,
+    `Unexpected HTTP ${response.status} from ${base}: is COFFER_URL the Coffer vault?`,
+    { status: response.status },
+  );
+}
+
+function backoff(attempt: number, error: CofferError): number {
+  const retryAfter = error.details?.retryAfter;
+  if (typeof retryAfter === "number") return Math.min(retryAfter * 1000, BACKOFF_CAP_MS * 5);
+  // Full jitter: spreads the retries of many concurrent callers.
+  return Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

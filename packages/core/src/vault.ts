@@ -1,0 +1,424 @@
+// The SDK: a vault (one per process) hands out stores; a store seals on this side and talks to
+// the vault service through the transport. The service sees blinded ids and envelopes only.
+import { CofferError } from "./errors.js";
+import { assertStoreId, fromBase64Url, invalidArgument, toBase64Url } from "./internal/bytes.js";
+import {
+  createSealer,
+  type OpenedEntry,
+  type Padding,
+  type SealedEntry,
+  type Sealer,
+} from "./sealer.js";
+import { Transport, type TransportOptions } from "./transport.js";
+
+export interface VaultOptions extends TransportOptions {
+  /** The application's secret (from `generateSecret()`): values are sealed under it. */
+  secret: string;
+  /** Older secrets: their entries still read, and are re-sealed under `secret` as they are read. */
+  previousSecrets?: readonly string[] | undefined;
+  /** Size privacy of envelopes: `"buckets"` (default) or `"none"`. */
+  padding?: Padding | undefined;
+}
+
+/** Per-call options of a store. */
+export interface ValueOptions {
+  /** Use this secret instead of the vault's for this call (no previous secrets). */
+  secret?: string | undefined;
+}
+
+export interface RotateProgress {
+  /** Entries re-sealed under the current secret so far. */
+  rotated: number;
+  /** Entries that were under a previous secret when the rotation started. */
+  total: number;
+}
+
+export interface Vault {
+  /** The store with this id; throws STORE_NOT_FOUND if the vault has none (create it once, from the dashboard or CLI). */
+  getDataVaultStore(storeId: string): Promise<DataVaultStore>;
+}
+
+export interface DataVaultStore {
+  readonly id: string;
+  /** The value of a key, or null if there is none. Throws WRONG_SECRET if the store's entries are all under other secrets. */
+  getValue(key: string, options?: ValueOptions): Promise<string | null>;
+  /** Like getValue, for values stored as bytes (text values come back as their UTF-8 bytes). */
+  getBytes(key: string, options?: ValueOptions): Promise<Uint8Array | null>;
+  /** Seals and stores a value (a string, or a Uint8Array for binary data). */
+  setValue(key: string, value: string | Uint8Array, options?: ValueOptions): Promise<void>;
+  /** Deletes a key; true if there was a value. */
+  deleteValue(key: string, options?: ValueOptions): Promise<boolean>;
+  hasValue(key: string, options?: ValueOptions): Promise<boolean>;
+  /** Many values in one round trip (per 100 keys): a Map from each key to its value or null. */
+  getValues(keys: Iterable<string>, options?: ValueOptions): Promise<Map<string, string | null>>;
+  /** Many values in one round trip (per 100 entries), all or nothing. */
+  setValues(
+    entries: Iterable<readonly [string, string | Uint8Array]> | Record<string, string | Uint8Array>,
+    options?: ValueOptions,
+  ): Promise<void>;
+  /** Every logical key of the store, decrypted here (the server cannot list them). */
+  keys(): AsyncIterableIterator<string>;
+  /** Re-seals every entry still under a previous secret; safe to interrupt and run again. */
+  rotate(options?: {
+    onProgress?: (progress: RotateProgress) => void;
+    concurrency?: number;
+  }): Promise<RotateProgress>;
+}
+
+interface WireEntry {
+  blindedId: string;
+  keyId: string;
+  envelope: string;
+  version: number;
+}
+
+const BATCH = 100;
+const SEALER_CACHE_LIMIT = 64;
+
+/**
+ * Creates the vault client. Validates everything (URL, API key, secrets) before any request:
+ * a missing or weak secret throws here.
+ *
+ * @example
+ * ```ts
+ * import { createVault } from "@coffer/core";
+ * const vault = createVault({ url: process.env.COFFER_URL!, apiKey: process.env.COFFER_API_KEY!, secret: process.env.COFFER_SECRET! });
+ * const store = await vault.getDataVaultStore("oauth-tokens");
+ * await store.setValue(`gh:${user.id}`, refreshToken);
+ * const token = await store.getValue(`gh:${user.id}`); // string | null
+ * ```
+ */
+export function createVault(options: VaultOptions): Vault {
+  if (typeof options !== "object" || options === null) {
+    throw invalidArgument(
+      "createVault takes an options object: { url, apiKey, secret, previousSecrets? }.",
+    );
+  }
+  const sealer = createSealer({
+    secret: options.secret,
+    previousSecrets: options.previousSecrets,
+    padding: options.padding,
+  });
+  const transport = new Transport(options);
+  const overrides = new Map<string, Sealer>();
+  const sealerFor = (secret: string | undefined): Sealer => {
+    if (secret === undefined) return sealer;
+    let found = overrides.get(secret);
+    if (!found) {
+      if (overrides.size >= SEALER_CACHE_LIMIT) overrides.clear();
+      found = createSealer({ secret, padding: options.padding });
+      overrides.set(secret, found);
+    }
+    return found;
+  };
+  return {
+    async getDataVaultStore(storeId) {
+      assertStoreId(storeId);
+      await transport.request("GET", `/v1/stores/${storeId}`, { idempotent: true });
+      return new Store(storeId, transport, sealerFor);
+    },
+  };
+}
+
+class Store implements DataVaultStore {
+  readonly id: string;
+  readonly #transport: Transport;
+  readonly #sealerFor: (secret: string | undefined) => Sealer;
+  readonly #base: string;
+
+  constructor(id: string, transport: Transport, sealerFor: (secret: string | undefined) => Sealer) {
+    this.id = id;
+    this.#transport = transport;
+    this.#sealerFor = sealerFor;
+    this.#base = `/v1/stores/${id}/entries`;
+  }
+
+  async getValue(key: string, options?: ValueOptions): Promise<string | null> {
+    const opened = await this.#read(key, options);
+    return opened === null ? null : asText(opened);
+  }
+
+  async getBytes(key: string, options?: ValueOptions): Promise<Uint8Array | null> {
+    const opened = await this.#read(key, options);
+    if (opened === null) return null;
+    return typeof opened.value === "string" ? new TextEncoder().encode(opened.value) : opened.value;
+  }
+
+  async setValue(key: string, value: string | Uint8Array, options?: ValueOptions): Promise<void> {
+    const sealer = this.#sealerFor(options?.secret);
+    const sealed = await sealer.seal(this.id, key, value);
+    await this.#transport.request("PUT", `${this.#base}/${sealed.blindedId}`, {
+      idempotent: true,
+      body: { keyId: sealed.keyId, envelope: toBase64Url(sealed.envelope) },
+    });
+    await this.#dropPrevious(sealer, [key]);
+  }
+
+  async deleteValue(key: string, options?: ValueOptions): Promise<boolean> {
+    const ids = await this.#sealerFor(options?.secret).blindKeys(this.id, key);
+    const results = await Promise.all(
+      ids.map(({ blindedId }) =>
+        this.#transport.request<{ deleted: boolean }>("DELETE", `${this.#base}/${blindedId}`, {
+          idempotent: true,
+        }),
+      ),
+    );
+    return results.some((r) => r.deleted);
+  }
+
+  async hasValue(key: string, options?: ValueOptions): Promise<boolean> {
+    const sealer = this.#sealerFor(options?.secret);
+    const found = await this.#find(sealer, [key]);
+    return found.get(key) !== undefined;
+  }
+
+  async getValues(
+    keys: Iterable<string>,
+    options?: ValueOptions,
+  ): Promise<Map<string, string | null>> {
+    const sealer = this.#sealerFor(options?.secret);
+    const unique = [...new Set(keys)];
+    const found = await this.#find(sealer, unique);
+    const result = new Map<string, string | null>();
+    await Promise.all(
+      unique.map(async (key) => {
+        const entry = found.get(key);
+        result.set(key, entry ? asText(await this.#open(sealer, entry)) : null);
+      }),
+    );
+    // Keep the caller's order.
+    return new Map(unique.map((key) => [key, result.get(key) ?? null]));
+  }
+
+  async setValues(
+    entries: Iterable<readonly [string, string | Uint8Array]> | Record<string, string | Uint8Array>,
+    options?: ValueOptions,
+  ): Promise<void> {
+    const sealer = this.#sealerFor(options?.secret);
+    const list = isIterable(entries) ? [...entries] : Object.entries(entries);
+    const sealed = await Promise.all(list.map(([key, value]) => sealer.seal(this.id, key, value)));
+    for (let i = 0; i < sealed.length; i += BATCH) {
+      await this.#transport.request("POST", `${this.#base}/batch-put`, {
+        idempotent: true,
+        body: { entries: sealed.slice(i, i + BATCH).map(wire) },
+      });
+    }
+    await this.#dropPrevious(
+      sealer,
+      list.map(([key]) => key),
+    );
+  }
+
+  async *keys(): AsyncIterableIterator<string> {
+    const sealer = this.#sealerFor(undefined);
+    const ours = new Set(await sealer.keyIds());
+    for await (const entry of this.#entries()) {
+      if (!ours.has(entry.keyId)) continue; // sealed under a secret this vault does not hold
+      yield (
+        await sealer.open(
+          this.id,
+          entry.blindedId,
+          fromBase64Url(entry.envelope) ?? new Uint8Array(),
+        )
+      ).key;
+    }
+  }
+
+  async rotate(
+    options: { onProgress?: (progress: RotateProgress) => void; concurrency?: number } = {},
+  ): Promise<RotateProgress> {
+    const sealer = this.#sealerFor(undefined);
+    const [current, ...previous] = await sealer.keyIds();
+    const stale = new Set(previous);
+    const info = await this.#transport.request<{ keyIds: Array<{ keyId: string; count: number }> }>(
+      "GET",
+      `/v1/stores/${this.id}`,
+      { idempotent: true },
+    );
+    const progress: RotateProgress = {
+      rotated: 0,
+      total: info.keyIds.filter((k) => stale.has(k.keyId)).reduce((n, k) => n + k.count, 0),
+    };
+    options.onProgress?.({ ...progress });
+    const concurrency = Math.max(1, options.concurrency ?? 8);
+    // A few passes: an entry rewritten concurrently (VERSION_CONFLICT) is picked up by the next.
+    for (let pass = 0; pass < 3; pass++) {
+      let conflicts = 0;
+      let batch: WireEntry[] = [];
+      const flush = async () => {
+        const results = await Promise.all(batch.map((entry) => this.#rekey(sealer, entry)));
+        for (const moved of results) {
+          if (moved) progress.rotated++;
+          else conflicts++;
+        }
+        batch = [];
+        options.onProgress?.({ ...progress });
+      };
+      for await (const entry of this.#entries()) {
+        if (entry.keyId === current || !stale.has(entry.keyId)) continue;
+        batch.push(entry);
+        if (batch.length >= concurrency) await flush();
+      }
+      if (batch.length) await flush();
+      if (conflicts === 0) break;
+    }
+    return progress;
+  }
+
+  /** Finds the key's entry under any held secret, in one request, and opens it (lazily re-sealing a stale one). */
+  async #read(key: string, options?: ValueOptions): Promise<OpenedEntry | null> {
+    const sealer = this.#sealerFor(options?.secret);
+    const entry = (await this.#find(sealer, [key])).get(key);
+    return entry ? this.#open(sealer, entry) : null;
+  }
+
+  async #open(sealer: Sealer, entry: WireEntry): Promise<OpenedEntry> {
+    const opened = await sealer.open(
+      this.id,
+      entry.blindedId,
+      fromBase64Url(entry.envelope) ?? new Uint8Array(),
+    );
+    if (opened.stale) {
+      // Lazy rotation: best effort. A failure leaves the entry readable and for `rotate` to finish.
+      await this.#moveTo(sealer, entry, opened).catch(() => {});
+    }
+    return opened;
+  }
+
+  /**
+   * The entries of `keys` under the sealer's secrets (current preferred), by key. Missing keys
+   * are absent; if the store's entries are all under secrets the sealer lacks, WRONG_SECRET.
+   */
+  async #find(sealer: Sealer, keys: string[]): Promise<Map<string, WireEntry>> {
+    const ids = await Promise.all(keys.map((key) => sealer.blindKeys(this.id, key)));
+    const ownerOf = new Map<string, { key: string; rank: number }>();
+    ids.forEach((candidates, i) => {
+      candidates.forEach(({ blindedId }, rank) =>
+        ownerOf.set(blindedId, { key: keys[i] as string, rank }),
+      );
+    });
+    const all = [...ownerOf.keys()];
+    const found = new Map<string, { entry: WireEntry; rank: number }>();
+    let storeKeyIds: string[] | undefined;
+    if (all.length === 1) {
+      try {
+        const entry = await this.#transport.request<WireEntry>("GET", `${this.#base}/${all[0]}`, {
+          idempotent: true,
+        });
+        found.set(keys[0] as string, { entry, rank: 0 });
+      } catch (error) {
+        if (!(error instanceof CofferError) || error.code !== "ENTRY_NOT_FOUND") throw error;
+        storeKeyIds = (error.details?.keyIds as string[] | undefined) ?? [];
+      }
+    } else {
+      const pages = [];
+      for (let i = 0; i < all.length; i += BATCH) pages.push(all.slice(i, i + BATCH));
+      const responses = await Promise.all(
+        pages.map((blindedIds) =>
+          this.#transport.request<{ entries: WireEntry[]; missing: string[]; keyIds?: string[] }>(
+            "POST",
+            `${this.#base}/batch-get`,
+            {
+              idempotent: true,
+              body: { blindedIds },
+            },
+          ),
+        ),
+      );
+      for (const response of responses) {
+        if (response.keyIds) storeKeyIds = response.keyIds;
+        for (const entry of response.entries) {
+          const owner = ownerOf.get(entry.blindedId);
+          if (!owner) continue;
+          const best = found.get(owner.key);
+          if (!best || owner.rank < best.rank) found.set(owner.key, { entry, rank: owner.rank });
+        }
+      }
+    }
+    if (found.size < keys.length && storeKeyIds && storeKeyIds.length > 0) {
+      const ours = new Set(await sealer.keyIds());
+      if (!storeKeyIds.some((id) => ours.has(id))) {
+        throw new CofferError(
+          "WRONG_SECRET",
+          `Store "${this.id}" holds entries, but none sealed under a secret this vault has. Check COFFER_SECRET, or add the old secret to COFFER_PREVIOUS_SECRETS.`,
+          { details: { storeKeyIds, keyIds: [...ours] } },
+        );
+      }
+    }
+    return new Map([...found].map(([key, { entry }]) => [key, entry]));
+  }
+
+  /** Moves a stale entry to its blinded id under the current secret, re-sealed. */
+  async #moveTo(sealer: Sealer, entry: WireEntry, opened: OpenedEntry): Promise<void> {
+    const sealed = await sealer.seal(this.id, opened.key, opened.value);
+    await this.#transport.request("POST", `${this.#base}/move`, {
+      idempotent: false,
+      body: { from: { blindedId: entry.blindedId, ifVersion: entry.version }, to: wire(sealed) },
+    });
+  }
+
+  /** Re-seals one stale entry; false if it changed or vanished meanwhile (left for another pass). */
+  async #rekey(sealer: Sealer, entry: WireEntry): Promise<boolean> {
+    const opened = await sealer.open(
+      this.id,
+      entry.blindedId,
+      fromBase64Url(entry.envelope) ?? new Uint8Array(),
+    );
+    try {
+      await this.#moveTo(sealer, entry, opened);
+      return true;
+    } catch (error) {
+      if (
+        error instanceof CofferError &&
+        (error.code === "VERSION_CONFLICT" || error.code === "ENTRY_NOT_FOUND")
+      )
+        return false;
+      throw error;
+    }
+  }
+
+  /** After a write under the current secret, removes the same keys' entries under previous secrets. */
+  async #dropPrevious(sealer: Sealer, keys: string[]): Promise<void> {
+    const keyIds = await sealer.keyIds();
+    if (keyIds.length < 2) return;
+    const stale = (await Promise.all(keys.map((key) => sealer.blindKeys(this.id, key)))).flatMap(
+      (ids) => ids.slice(1),
+    );
+    await Promise.all(
+      stale.map(({ blindedId }) =>
+        this.#transport.request("DELETE", `${this.#base}/${blindedId}`, { idempotent: true }),
+      ),
+    );
+  }
+
+  async *#entries(): AsyncIterableIterator<WireEntry> {
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=${BATCH}&cursor=${cursor}` : `?limit=${BATCH}`;
+      const page: { entries: WireEntry[]; nextCursor: string | null } =
+        await this.#transport.request("GET", `${this.#base}${query}`, { idempotent: true });
+      yield* page.entries;
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+}
+
+function wire(sealed: SealedEntry) {
+  return {
+    blindedId: sealed.blindedId,
+    keyId: sealed.keyId,
+    envelope: toBase64Url(sealed.envelope),
+  };
+}
+
+function asText(opened: OpenedEntry): string {
+  if (typeof opened.value === "string") return opened.value;
+  throw new CofferError(
+    "INVALID_ARGUMENT",
+    "This value was stored as bytes: read it with getBytes().",
+  );
+}
+
+function isIterable<T>(value: unknown): value is Iterable<T> {
+  return typeof (value as Iterable<T>)?.[Symbol.iterator] === "function";
+}
