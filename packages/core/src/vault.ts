@@ -292,11 +292,11 @@ class Store implements DataVaultStore {
   async #find(sealer: Sealer, keys: string[]): Promise<Map<string, WireEntry>> {
     const ids = await Promise.all(keys.map((key) => sealer.blindKeys(this.id, key)));
     const ownerOf = new Map<string, { key: string; rank: number }>();
-    ids.forEach((candidates, i) => {
-      candidates.forEach(({ blindedId }, rank) =>
-        ownerOf.set(blindedId, { key: keys[i] as string, rank }),
-      );
-    });
+    for (const [i, candidates] of ids.entries()) {
+      for (const [rank, { blindedId }] of candidates.entries()) {
+        ownerOf.set(blindedId, { key: keys[i] as string, rank });
+      }
+    }
     const all = [...ownerOf.keys()];
     const found = new Map<string, { entry: WireEntry; rank: number }>();
     let storeKeyIds: string[] | undefined;
