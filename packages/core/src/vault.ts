@@ -111,11 +111,21 @@ export function createVault(options: VaultOptions): Vault {
     }
     return found;
   };
+  // One existence check per store per vault: later calls reuse it (a store deleted since then
+  // surfaces as STORE_NOT_FOUND from the operations themselves).
+  const stores = new Map<string, Promise<DataVaultStore>>();
   return {
     async getDataVaultStore(storeId) {
       assertStoreId(storeId);
-      await transport.request("GET", `/v1/stores/${storeId}`, { idempotent: true });
-      return new Store(storeId, transport, sealerFor);
+      let store = stores.get(storeId);
+      if (!store) {
+        store = transport
+          .request("GET", `/v1/stores/${storeId}`, { idempotent: true })
+          .then(() => new Store(storeId, transport, sealerFor));
+        stores.set(storeId, store);
+        store.catch(() => stores.delete(storeId));
+      }
+      return store;
     },
   };
 }

@@ -1,0 +1,194 @@
+// The transport against real HTTP servers on loopback: retries only what is safe to repeat,
+// keeps the server's error codes, and fails clearly when nothing answers.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { isCofferError } from "../src/index.js";
+import { Transport } from "../src/transport.js";
+
+const API_KEY = "coffer_key_aaaaaaaaaaaa_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+let server: Server | undefined;
+
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<string> {
+  server = createServer(handler);
+  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+afterEach(async () => {
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+});
+
+async function failure(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (error) {
+    if (isCofferError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a CofferError");
+}
+
+const json = (
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) => {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+};
+
+describe("Transport", () => {
+  it("refuses plain http:// to a non-loopback host unless allowed, and malformed options", () => {
+    expect(() => new Transport({ url: "http://vault.example.com", apiKey: API_KEY })).toThrow(
+      /Refusing plain http/,
+    );
+    expect(
+      () =>
+        new Transport({
+          url: "http://vault.example.com",
+          apiKey: API_KEY,
+          allowInsecureHttp: true,
+        }),
+    ).not.toThrow();
+    for (const url of [
+      "http://localhost:4747",
+      "http://127.0.0.1:4747",
+      "http://[::1]:4747",
+      "http://app.localhost",
+      "https://vault.example.com",
+    ]) {
+      expect(() => new Transport({ url, apiKey: API_KEY }), url).not.toThrow();
+    }
+    for (const url of ["vault.example.com", "ftp://vault.example.com", ""]) {
+      expect(() => new Transport({ url, apiKey: API_KEY }), url).toThrow(/url must/);
+    }
+    expect(() => new Transport({ url: "https://v.example", apiKey: "hunter2" })).toThrow(/API key/);
+  });
+
+  it("sends the API key as a bearer token and a server user agent, and parses JSON", async () => {
+    let seen: IncomingMessage["headers"] = {};
+    const url = await serve((req, res) => {
+      seen = req.headers;
+      json(res, 200, { ok: true });
+    });
+    const transport = new Transport({ url, apiKey: API_KEY });
+    expect(await transport.request("GET", "/v1/stores/s", { idempotent: true })).toEqual({
+      ok: true,
+    });
+    expect(seen.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(seen["user-agent"]).toBe("@coffer/core");
+  });
+
+  it("keeps the server's error code, status and details", async () => {
+    const url = await serve((_req, res) =>
+      json(res, 409, {
+        error: { code: "VERSION_CONFLICT", message: "Stale.", details: { currentVersion: 3 } },
+      }),
+    );
+    const error = await failure(
+      new Transport({ url, apiKey: API_KEY }).request("PUT", "/x", { idempotent: true, body: {} }),
+    );
+    expect(error).toMatchObject({
+      code: "VERSION_CONFLICT",
+      status: 409,
+      message: "Stale.",
+      details: { currentVersion: 3 },
+    });
+  });
+
+  it("retries a safe request through 503s, with backoff, and succeeds", async () => {
+    let attempts = 0;
+    const url = await serve((_req, res) => {
+      attempts++;
+      if (attempts < 3)
+        json(res, 503, { error: { code: "SERVICE_UNAVAILABLE", message: "Down." } });
+      else json(res, 200, { ok: attempts });
+    });
+    const result = await new Transport({ url, apiKey: API_KEY }).request("GET", "/x", {
+      idempotent: true,
+    });
+    expect(result).toEqual({ ok: 3 });
+  });
+
+  it("never repeats an unsafe request, and gives up on a safe one after the configured retries", async () => {
+    let attempts = 0;
+    const url = await serve((_req, res) => {
+      attempts++;
+      json(res, 503, { error: { code: "SERVICE_UNAVAILABLE", message: "Down." } });
+    });
+    const transport = new Transport({ url, apiKey: API_KEY, retries: 2 });
+    expect(
+      (await failure(transport.request("POST", "/move", { idempotent: false, body: {} }))).code,
+    ).toBe("SERVICE_UNAVAILABLE");
+    expect(attempts).toBe(1);
+    attempts = 0;
+    expect((await failure(transport.request("GET", "/x", { idempotent: true }))).code).toBe(
+      "SERVICE_UNAVAILABLE",
+    );
+    expect(attempts).toBe(3);
+  });
+
+  it("does not retry a client mistake", async () => {
+    let attempts = 0;
+    const url = await serve((_req, res) => {
+      attempts++;
+      json(res, 403, { error: { code: "FORBIDDEN", message: "Read-only." } });
+    });
+    expect(
+      (
+        await failure(
+          new Transport({ url, apiKey: API_KEY }).request("GET", "/x", { idempotent: true }),
+        )
+      ).code,
+    ).toBe("FORBIDDEN");
+    expect(attempts).toBe(1);
+  });
+
+  it("reports something that is not the vault (an HTML 502 from a proxy)", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(502, { "content-type": "text/html" });
+      res.end("<html>Bad gateway</html>");
+    });
+    const error = await failure(
+      new Transport({ url, apiKey: API_KEY, retries: 0 }).request("GET", "/x", {
+        idempotent: true,
+      }),
+    );
+    expect(error.code).toBe("SERVICE_UNAVAILABLE");
+    expect(error.status).toBe(502);
+    expect(error.message).toContain("is COFFER_URL the Coffer vault?");
+  });
+
+  it("times out a request that never answers", async () => {
+    const url = await serve(() => {
+      /* never answers */
+    });
+    const started = Date.now();
+    const error = await failure(
+      new Transport({ url, apiKey: API_KEY, timeoutMs: 150, retries: 0 }).request("GET", "/x", {
+        idempotent: true,
+      }),
+    );
+    expect(error.code).toBe("TIMEOUT");
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("fails clearly when nothing listens", async () => {
+    const url = await serve(() => {});
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+    const error = await failure(
+      new Transport({ url, apiKey: API_KEY, retries: 1 }).request("GET", "/x", {
+        idempotent: true,
+      }),
+    );
+    expect(error.code).toBe("NETWORK_ERROR");
+    expect(error.message).toContain(url);
+    expect(error.message).not.toContain(API_KEY);
+  });
+});
