@@ -22,12 +22,16 @@ export {
   PASSPHRASE_SCRYPT,
   SECRET_PREFIX,
 } from "./secret.js";
-export type { TransportOptions } from "./transport.js";
+export { checkVaultUrl, type TransportOptions } from "./transport.js";
 export {
   createVault,
+  createVaultClient,
   type DataVaultStore,
   type RotateProgress,
+  type SealedEntryRecord,
+  type StoreInfo,
   type ValueOptions,
   type Vault,
+  type VaultClient,
   type VaultOptions,
 } from "./vault.js";

@@ -37,6 +37,28 @@ const RETRYABLE = new Set<CofferErrorCode>([
 ]);
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|[^.]+\.localhost)$/i;
 
+/**
+ * Validates a vault URL as the SDK uses it: absolute, https, or plain http only to loopback
+ * unless `allowInsecureHttp`. Returns the parsed URL; throws INVALID_ARGUMENT.
+ */
+export function checkVaultUrl(text: string, allowInsecureHttp = false): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidArgument("url must be an absolute http(s) URL of the Coffer vault service.");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw invalidArgument("url must use https:// (or http:// on loopback).");
+  }
+  if (url.protocol === "http:" && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
+    throw invalidArgument(
+      `Refusing plain http:// to ${url.hostname}: the API key would cross the network unencrypted. Use https://, or pass allowInsecureHttp: true for a network you trust.`,
+    );
+  }
+  return url;
+}
+
 export class Transport {
   readonly #base: string;
   readonly #headers: Record<string, string>;
@@ -45,20 +67,7 @@ export class Transport {
   readonly #retries: number;
 
   constructor(options: TransportOptions) {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw invalidArgument("url must be an absolute http(s) URL of the Coffer vault service.");
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw invalidArgument("url must use https:// (or http:// on loopback).");
-    }
-    if (url.protocol === "http:" && !LOOPBACK.test(url.hostname) && !options.allowInsecureHttp) {
-      throw invalidArgument(
-        `Refusing plain http:// to ${url.hostname}: the API key would cross the network unencrypted. Use https://, or pass allowInsecureHttp: true for a network you trust.`,
-      );
-    }
+    const url = checkVaultUrl(options.url, options.allowInsecureHttp);
     if (typeof options.apiKey !== "string" || !options.apiKey.startsWith("coffer_key_")) {
       throw invalidArgument(
         "apiKey must be a Coffer API key (coffer_key_…): create one with `coffer-server key create`.",
@@ -101,13 +110,25 @@ export class Transport {
     const headers =
       body === undefined ? this.#headers : { ...this.#headers, "content-type": "application/json" };
     let response: Response;
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    // Also race the timer ourselves: an injected fetch might ignore the signal.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new DOMException("timed out", "TimeoutError")),
+        this.#timeoutMs + 50,
+      );
+    });
     try {
-      response = await this.#fetch(`${this.#base}${path}`, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
+      response = await Promise.race([
+        this.#fetch(`${this.#base}${path}`, {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          signal,
+        }),
+        deadline,
+      ]);
     } catch (cause) {
       const name = (cause as { name?: string } | null)?.name;
       if (name === "TimeoutError" || name === "AbortError") {
@@ -122,6 +143,8 @@ export class Transport {
         `Could not reach the Coffer vault at ${this.#base}: is it running, and is COFFER_URL right?`,
         { cause },
       );
+    } finally {
+      clearTimeout(timer);
     }
     const text = await response.text().catch(() => "");
     let json: unknown;

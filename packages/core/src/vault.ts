@@ -33,6 +33,33 @@ export interface RotateProgress {
   total: number;
 }
 
+/** What the vault service says of a store; it cannot see keys or values. */
+export interface StoreInfo {
+  id: string;
+  name: string;
+  createdAt: string;
+  entryCount: number;
+  bytes: number;
+  lastWriteAt: string | null;
+  /** How many entries each secret (by key id) sealed. */
+  keyIds: Array<{ keyId: string; count: number }>;
+}
+
+/** An entry as the vault keeps it: a blinded id and an envelope only the secret opens. */
+export interface SealedEntryRecord {
+  blindedId: string;
+  keyId: string;
+  envelope: Uint8Array;
+  version: number;
+}
+
+/** The vault's sealed side, which needs an API key but no secret (exports, audits of key ids). */
+export interface VaultClient {
+  storeInfo(storeId: string): Promise<StoreInfo>;
+  /** Every entry of the store, still sealed, a page at a time. */
+  sealedEntries(storeId: string): AsyncIterableIterator<SealedEntryRecord>;
+}
+
 export interface Vault {
   /** The store with this id; throws STORE_NOT_FOUND if the vault has none (create it once, from the dashboard or CLI). */
   getDataVaultStore(storeId: string): Promise<DataVaultStore>;
@@ -40,6 +67,8 @@ export interface Vault {
 
 export interface DataVaultStore {
   readonly id: string;
+  /** Entry count, bytes, and how many entries each secret (key id) sealed. */
+  info(): Promise<StoreInfo>;
   /** The value of a key, or null if there is none. Throws WRONG_SECRET if the store's entries are all under other secrets. */
   getValue(key: string, options?: ValueOptions): Promise<string | null>;
   /** Like getValue, for values stored as bytes (text values come back as their UTF-8 bytes). */
@@ -76,6 +105,56 @@ const BATCH = 100;
 const SEALER_CACHE_LIMIT = 64;
 
 /**
+ * A client of the vault's sealed side: store info and sealed entries, with no secret involved.
+ *
+ * @example
+ * ```ts
+ * const client = createVaultClient({ url: process.env.COFFER_URL!, apiKey: process.env.COFFER_API_KEY! });
+ * for await (const entry of client.sealedEntries("oauth-tokens")) backup.write(entry);
+ * ```
+ */
+export function createVaultClient(options: TransportOptions): VaultClient {
+  return new SealedClient(new Transport(options));
+}
+
+class SealedClient implements VaultClient {
+  readonly #transport: Transport;
+  constructor(transport: Transport) {
+    this.#transport = transport;
+  }
+
+  async storeInfo(storeId: string): Promise<StoreInfo> {
+    assertStoreId(storeId);
+    return this.#transport.request<StoreInfo>("GET", `/v1/stores/${storeId}`, { idempotent: true });
+  }
+
+  async *sealedEntries(storeId: string): AsyncIterableIterator<SealedEntryRecord> {
+    for await (const entry of this.wireEntries(storeId)) {
+      yield {
+        blindedId: entry.blindedId,
+        keyId: entry.keyId,
+        envelope: fromBase64Url(entry.envelope) ?? new Uint8Array(),
+        version: entry.version,
+      };
+    }
+  }
+
+  async *wireEntries(storeId: string): AsyncIterableIterator<WireEntry> {
+    assertStoreId(storeId);
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=${BATCH}&cursor=${cursor}` : `?limit=${BATCH}`;
+      const page: { entries: WireEntry[]; nextCursor: string | null } =
+        await this.#transport.request("GET", `/v1/stores/${storeId}/entries${query}`, {
+          idempotent: true,
+        });
+      yield* page.entries;
+      cursor = page.nextCursor;
+    } while (cursor);
+  }
+}
+
+/**
  * Creates the vault client. Validates everything (URL, API key, secrets) before any request:
  * a missing or weak secret throws here.
  *
@@ -100,6 +179,7 @@ export function createVault(options: VaultOptions): Vault {
     padding: options.padding,
   });
   const transport = new Transport(options);
+  const client = new SealedClient(transport);
   const overrides = new Map<string, Sealer>();
   const sealerFor = (secret: string | undefined): Sealer => {
     if (secret === undefined) return sealer;
@@ -121,7 +201,7 @@ export function createVault(options: VaultOptions): Vault {
       if (!store) {
         store = transport
           .request("GET", `/v1/stores/${storeId}`, { idempotent: true })
-          .then(() => new Store(storeId, transport, sealerFor));
+          .then(() => new Store(storeId, transport, client, sealerFor));
         stores.set(storeId, store);
         store.catch(() => stores.delete(storeId));
       }
@@ -133,14 +213,25 @@ export function createVault(options: VaultOptions): Vault {
 class Store implements DataVaultStore {
   readonly id: string;
   readonly #transport: Transport;
+  readonly #client: SealedClient;
   readonly #sealerFor: (secret: string | undefined) => Sealer;
   readonly #base: string;
 
-  constructor(id: string, transport: Transport, sealerFor: (secret: string | undefined) => Sealer) {
+  constructor(
+    id: string,
+    transport: Transport,
+    client: SealedClient,
+    sealerFor: (secret: string | undefined) => Sealer,
+  ) {
     this.id = id;
     this.#transport = transport;
+    this.#client = client;
     this.#sealerFor = sealerFor;
     this.#base = `/v1/stores/${id}/entries`;
+  }
+
+  info(): Promise<StoreInfo> {
+    return this.#client.storeInfo(this.id);
   }
 
   async getValue(key: string, options?: ValueOptions): Promise<string | null> {
@@ -178,7 +269,7 @@ class Store implements DataVaultStore {
 
   async hasValue(key: string, options?: ValueOptions): Promise<boolean> {
     const sealer = this.#sealerFor(options?.secret);
-    const found = await this.#find(sealer, [key]);
+    const found = await this.#find(sealer, [key], options);
     return found.get(key) !== undefined;
   }
 
@@ -188,7 +279,7 @@ class Store implements DataVaultStore {
   ): Promise<Map<string, string | null>> {
     const sealer = this.#sealerFor(options?.secret);
     const unique = [...new Set(keys)];
-    const found = await this.#find(sealer, unique);
+    const found = await this.#find(sealer, unique, options);
     const result = new Map<string, string | null>();
     await Promise.all(
       unique.map(async (key) => {
@@ -222,15 +313,32 @@ class Store implements DataVaultStore {
   async *keys(): AsyncIterableIterator<string> {
     const sealer = this.#sealerFor(undefined);
     const ours = new Set(await sealer.keyIds());
-    for await (const entry of this.#entries()) {
-      if (!ours.has(entry.keyId)) continue; // sealed under a secret this vault does not hold
-      yield (
-        await sealer.open(
-          this.id,
-          entry.blindedId,
-          fromBase64Url(entry.envelope) ?? new Uint8Array(),
-        )
-      ).key;
+    // Mid-rotation, a key can have entries under two secrets: remember keys to list each once.
+    const seen = ours.size > 1 ? new Set<string>() : undefined;
+    let foreign = 0;
+    let listed = 0;
+    for await (const entry of this.#client.wireEntries(this.id)) {
+      if (!ours.has(entry.keyId)) {
+        foreign++; // sealed under a secret this vault does not hold
+        continue;
+      }
+      const { key } = await sealer.open(
+        this.id,
+        entry.blindedId,
+        fromBase64Url(entry.envelope) ?? new Uint8Array(),
+      );
+      if (seen) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      listed++;
+      yield key;
+    }
+    if (foreign > 0 && listed === 0) {
+      throw new CofferError(
+        "WRONG_SECRET",
+        `Store "${this.id}" holds ${foreign} entries, none sealed under a secret this vault has. Check COFFER_SECRET.`,
+      );
     }
   }
 
@@ -240,11 +348,7 @@ class Store implements DataVaultStore {
     const sealer = this.#sealerFor(undefined);
     const [current, ...previous] = await sealer.keyIds();
     const stale = new Set(previous);
-    const info = await this.#transport.request<{ keyIds: Array<{ keyId: string; count: number }> }>(
-      "GET",
-      `/v1/stores/${this.id}`,
-      { idempotent: true },
-    );
+    const info = await this.info();
     const progress: RotateProgress = {
       rotated: 0,
       total: info.keyIds.filter((k) => stale.has(k.keyId)).reduce((n, k) => n + k.count, 0),
@@ -264,7 +368,7 @@ class Store implements DataVaultStore {
         batch = [];
         options.onProgress?.({ ...progress });
       };
-      for await (const entry of this.#entries()) {
+      for await (const entry of this.#client.wireEntries(this.id)) {
         if (entry.keyId === current || !stale.has(entry.keyId)) continue;
         batch.push(entry);
         if (batch.length >= concurrency) await flush();
@@ -278,7 +382,7 @@ class Store implements DataVaultStore {
   /** Finds the key's entry under any held secret, in one request, and opens it (lazily re-sealing a stale one). */
   async #read(key: string, options?: ValueOptions): Promise<OpenedEntry | null> {
     const sealer = this.#sealerFor(options?.secret);
-    const entry = (await this.#find(sealer, [key])).get(key);
+    const entry = (await this.#find(sealer, [key], options)).get(key);
     return entry ? this.#open(sealer, entry) : null;
   }
 
@@ -290,16 +394,22 @@ class Store implements DataVaultStore {
     );
     if (opened.stale) {
       // Lazy rotation: best effort. A failure leaves the entry readable and for `rotate` to finish.
-      await this.#moveTo(sealer, entry, opened).catch(() => {});
+      await this.#moveTo(sealer, entry, opened).catch(() => false);
     }
     return opened;
   }
 
   /**
    * The entries of `keys` under the sealer's secrets (current preferred), by key. Missing keys
-   * are absent; if the store's entries are all under secrets the sealer lacks, WRONG_SECRET.
+   * are absent; if the store's entries are all under secrets the vault lacks, WRONG_SECRET. Not
+   * with a per-call `secret`: a store shared by many such secrets (one per tenant, say) holds
+   * entries under secrets a call does not have by design, and a new tenant's miss is a miss.
    */
-  async #find(sealer: Sealer, keys: string[]): Promise<Map<string, WireEntry>> {
+  async #find(
+    sealer: Sealer,
+    keys: string[],
+    options?: ValueOptions,
+  ): Promise<Map<string, WireEntry>> {
     const ids = await Promise.all(keys.map((key) => sealer.blindKeys(this.id, key)));
     const ownerOf = new Map<string, { key: string; rank: number }>();
     for (const [i, candidates] of ids.entries()) {
@@ -345,7 +455,12 @@ class Store implements DataVaultStore {
         }
       }
     }
-    if (found.size < keys.length && storeKeyIds && storeKeyIds.length > 0) {
+    if (
+      found.size < keys.length &&
+      storeKeyIds &&
+      storeKeyIds.length > 0 &&
+      options?.secret === undefined
+    ) {
       const ours = new Set(await sealer.keyIds());
       if (!storeKeyIds.some((id) => ours.has(id))) {
         throw new CofferError(
@@ -358,13 +473,35 @@ class Store implements DataVaultStore {
     return new Map([...found].map(([key, { entry }]) => [key, entry]));
   }
 
-  /** Moves a stale entry to its blinded id under the current secret, re-sealed. */
-  async #moveTo(sealer: Sealer, entry: WireEntry, opened: OpenedEntry): Promise<void> {
+  /**
+   * Moves a stale entry to its blinded id under the current secret, re-sealed. The target must
+   * not exist: if it does, it holds a newer value (written under the current secret since), so
+   * the stale entry is only deleted. Returns false if the source changed or vanished meanwhile.
+   */
+  async #moveTo(sealer: Sealer, entry: WireEntry, opened: OpenedEntry): Promise<boolean> {
     const sealed = await sealer.seal(this.id, opened.key, opened.value);
-    await this.#transport.request("POST", `${this.#base}/move`, {
-      idempotent: false,
-      body: { from: { blindedId: entry.blindedId, ifVersion: entry.version }, to: wire(sealed) },
-    });
+    try {
+      await this.#transport.request("POST", `${this.#base}/move`, {
+        idempotent: false,
+        body: {
+          from: { blindedId: entry.blindedId, ifVersion: entry.version },
+          to: { ...wire(sealed), ifVersion: 0 },
+        },
+      });
+      return true;
+    } catch (error) {
+      if (!(error instanceof CofferError)) throw error;
+      if (error.code === "VERSION_CONFLICT" && error.details?.blindedId === sealed.blindedId) {
+        await this.#transport.request(
+          "DELETE",
+          `${this.#base}/${entry.blindedId}?ifVersion=${entry.version}`,
+          { idempotent: true },
+        );
+        return true;
+      }
+      if (error.code === "VERSION_CONFLICT" || error.code === "ENTRY_NOT_FOUND") return false;
+      throw error;
+    }
   }
 
   /** Re-seals one stale entry; false if it changed or vanished meanwhile (left for another pass). */
@@ -374,42 +511,42 @@ class Store implements DataVaultStore {
       entry.blindedId,
       fromBase64Url(entry.envelope) ?? new Uint8Array(),
     );
-    try {
-      await this.#moveTo(sealer, entry, opened);
-      return true;
-    } catch (error) {
-      if (
-        error instanceof CofferError &&
-        (error.code === "VERSION_CONFLICT" || error.code === "ENTRY_NOT_FOUND")
-      )
-        return false;
-      throw error;
-    }
+    return this.#moveTo(sealer, entry, opened);
   }
 
-  /** After a write under the current secret, removes the same keys' entries under previous secrets. */
+  /**
+   * After a write under the current secret, removes the same keys' entries under previous
+   * secrets: one lookup per 100 ids, then a delete only for those that exist.
+   */
   async #dropPrevious(sealer: Sealer, keys: string[]): Promise<void> {
-    const keyIds = await sealer.keyIds();
-    if (keyIds.length < 2) return;
+    if ((await sealer.keyIds()).length < 2) return;
     const stale = (await Promise.all(keys.map((key) => sealer.blindKeys(this.id, key)))).flatMap(
-      (ids) => ids.slice(1),
+      (ids) => ids.slice(1).map((id) => id.blindedId),
     );
+    const existing: WireEntry[] = [];
+    for (let i = 0; i < stale.length; i += BATCH) {
+      const found = await this.#transport.request<{ entries: WireEntry[] }>(
+        "POST",
+        `${this.#base}/batch-get`,
+        {
+          idempotent: true,
+          body: { blindedIds: stale.slice(i, i + BATCH) },
+        },
+      );
+      existing.push(...found.entries);
+    }
     await Promise.all(
-      stale.map(({ blindedId }) =>
-        this.#transport.request("DELETE", `${this.#base}/${blindedId}`, { idempotent: true }),
+      existing.map((entry) =>
+        this.#transport
+          .request("DELETE", `${this.#base}/${entry.blindedId}?ifVersion=${entry.version}`, {
+            idempotent: true,
+          })
+          .catch((error) => {
+            // Already gone or rewritten by someone else: nothing stale is left behind by us.
+            if (!(error instanceof CofferError && error.code === "VERSION_CONFLICT")) throw error;
+          }),
       ),
     );
-  }
-
-  async *#entries(): AsyncIterableIterator<WireEntry> {
-    let cursor: string | null = null;
-    do {
-      const query: string = cursor ? `?limit=${BATCH}&cursor=${cursor}` : `?limit=${BATCH}`;
-      const page: { entries: WireEntry[]; nextCursor: string | null } =
-        await this.#transport.request("GET", `${this.#base}${query}`, { idempotent: true });
-      yield* page.entries;
-      cursor = page.nextCursor;
-    } while (cursor);
   }
 }
 

@@ -8,7 +8,7 @@ import {
   BlindedId,
   EntryBody,
   EntryParams,
-  envelopeSchema,
+  Envelope,
   errorResponses,
   KeyId,
   KeyIdCounts,
@@ -38,8 +38,9 @@ export async function dataRoutes(
   options: { vault: Vault; config: ServerConfig; maxEnvelopeBytes: number },
 ) {
   const { vault, config } = options;
-  const Envelope = envelopeSchema(options.maxEnvelopeBytes);
-  const singleBodyLimit = Math.ceil((options.maxEnvelopeBytes * 4) / 3) + 64 * 1024;
+  // Room for twice the largest envelope (base64), so that an oversize value is answered with
+  // VALUE_TOO_LARGE and its limit; only far larger bodies stop at PAYLOAD_TOO_LARGE.
+  const singleBodyLimit = 2 * Math.ceil((options.maxEnvelopeBytes * 4) / 3) + 64 * 1024;
   const batchBodyLimit = Math.max(singleBodyLimit, 16 * 1024 * 1024);
   const EntryWrite = strict({
     blindedId: BlindedId,
