@@ -1,3 +1,4 @@
+export { cofferErrorResponse, ENV, vaultOptionsFromEnv } from "./adapter.js";
 export {
   CofferError,
   type CofferErrorCode,

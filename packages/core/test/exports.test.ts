@@ -7,6 +7,7 @@ it("exports exactly this public API", () => {
   expect(Object.keys(core).sort()).toMatchInlineSnapshot(`
     [
       "CofferError",
+      "ENV",
       "ERROR_STATUS",
       "MAX_KEY_BYTES",
       "MAX_VALUE_BYTES",
@@ -14,12 +15,14 @@ it("exports exactly this public API", () => {
       "PASSPHRASE_SCRYPT",
       "SECRET_PREFIX",
       "checkVaultUrl",
+      "cofferErrorResponse",
       "createSealer",
       "createVault",
       "createVaultClient",
       "generateSecret",
       "isCofferError",
       "isCofferErrorCode",
+      "vaultOptionsFromEnv",
     ]
   `);
 });
