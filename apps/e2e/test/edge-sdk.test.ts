@@ -1,10 +1,10 @@
 // The SDK in an edge runtime, against the real vault: @coffer/core bundled as an edge bundler
 // would (edge-light condition) and run inside Vercel's EdgeVM, whose globals are Web APIs only.
 import { fileURLToPath } from "node:url";
+import { startVault, type TestVault } from "@coffer/testing";
 import { EdgeVM } from "@edge-runtime/vm";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startVault, type TestVault } from "./helpers/vault.js";
 
 let vault: TestVault;
 let apiKey: string;

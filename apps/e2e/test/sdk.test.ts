@@ -13,9 +13,9 @@ import {
   type RotateProgress,
   type VaultOptions,
 } from "@coffer/core";
+import { type Engine, startVault, type TestVault } from "@coffer/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gate, networkError, tapFetch } from "./helpers/fetch.js";
-import { type Engine, startVault, type TestVault } from "./helpers/vault.js";
 
 const MiB = 1024 * 1024;
 

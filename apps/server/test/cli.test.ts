@@ -5,12 +5,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { get } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startPostgres, type TestPostgres } from "@coffer/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveConfig, type ServerConfig } from "../src/config.js";
 import { generateMasterKeyString, keyFiles, parseMasterKey } from "../src/crypto/master-key.js";
 import { openVault } from "../src/server.js";
 import { LATEST_SCHEMA_VERSION } from "../src/storage/index.js";
+import { startPostgres, type TestPostgres } from "../src/testing/postgres.js";
 import type { Vault } from "../src/vault.js";
 import { cli, spawnCli } from "./helpers/cli.js";
 

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSealer, generateSecret } from "@coffer/core";
-import { startPostgres, type TestPostgres } from "@coffer/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateMasterKeyString } from "../src/crypto/master-key.js";
+import { startPostgres, type TestPostgres } from "../src/testing/postgres.js";
 import { type CliProcess, cli, spawnCli } from "./helpers/cli.js";
 
 const sealer = createSealer({ secret: generateSecret() });

@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CofferError, type CofferErrorCode, isCofferError } from "@coffer/core";
-import { startPostgres, type TestPostgres } from "@coffer/testing";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openPostgresStorage } from "../src/storage/postgres.js";
@@ -21,6 +20,7 @@ import type {
   Storage,
   StoreRecord,
 } from "../src/storage/types.js";
+import { startPostgres, type TestPostgres } from "../src/testing/postgres.js";
 
 interface Engine {
   name: "sqlite" | "postgres";

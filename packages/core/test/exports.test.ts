@@ -1,5 +1,5 @@
 // Snapshot of the public surface: adding or removing an export has to be deliberate.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import * as core from "@coffer/core";
 import { expect, it } from "vitest";
 
@@ -27,12 +27,20 @@ it("exports exactly this public API", () => {
   `);
 });
 
-it("keeps browsers out: no default, import or browser condition that would resolve in a browser bundle", () => {
+it("keeps browsers out: no condition a browser bundle would resolve to real code", () => {
   const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-  const conditions = Object.keys(pkg.exports["."]);
+  const exported = pkg.exports["."] as Record<string, string>;
+  const conditions = Object.keys(exported);
   expect(conditions[0]).toBe("dev-source");
-  for (const browserish of ["default", "import", "require", "browser", "module"]) {
+  for (const browserish of ["default", "import", "require", "module"]) {
     expect(conditions).not.toContain(browserish);
+  }
+  // "browser" points at a file that does not exist, named so the bundler's error says why…
+  expect(exported.browser).toMatch(/server-only--coffer-refuses-to-run-in-a-browser/);
+  expect(existsSync(new URL(`../${exported.browser}`, import.meta.url))).toBe(false);
+  // …and comes after the edge runtimes' conditions, which must win in edge bundles.
+  for (const edge of ["edge-light", "workerd", "worker"]) {
+    expect(conditions.indexOf(edge)).toBeLessThan(conditions.indexOf("browser"));
   }
   expect(conditions).toEqual(expect.arrayContaining(["types", "node", "edge-light", "workerd"]));
   expect(pkg.sideEffects).toBe(false);

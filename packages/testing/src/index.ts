@@ -1,1 +1,2 @@
-export { startPostgres, type TestPostgres } from "./postgres.js";
+export { startPostgres, type TestPostgres } from "@coffer/server/testing";
+export { type Engine, startVault, type TestVault } from "./vault.js";

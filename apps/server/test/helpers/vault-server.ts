@@ -4,10 +4,10 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { startPostgres } from "@coffer/testing";
 import { resolveConfig, type ServerConfig } from "../../src/config.js";
 import { generateMasterKeyString } from "../../src/crypto/master-key.js";
 import { type RunningServer, startServer } from "../../src/server.js";
+import { startPostgres } from "../../src/testing/postgres.js";
 
 export type Engine = "sqlite" | "postgres";
 

@@ -10,7 +10,7 @@ import {
   type ServerConfig,
   startServer,
 } from "@coffer/server";
-import { startPostgres } from "@coffer/testing";
+import { startPostgres } from "@coffer/server/testing";
 
 export type Engine = "sqlite" | "postgres";
 
