@@ -1,5 +1,5 @@
 // Snapshot of the public surface: adding or removing an export has to be deliberate.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as core from "@coffer/core";
 import { expect, it } from "vitest";
 
@@ -35,9 +35,12 @@ it("keeps browsers out: no condition a browser bundle would resolve to real code
   for (const browserish of ["default", "import", "require", "module"]) {
     expect(conditions).not.toContain(browserish);
   }
-  // "browser" points at a file that does not exist, named so the bundler's error says why…
-  expect(exported.browser).toMatch(/server-only--coffer-refuses-to-run-in-a-browser/);
-  expect(existsSync(new URL(`../${exported.browser}`, import.meta.url))).toBe(false);
+  // "browser" resolves to a file whose only import cannot resolve, named so the bundler's error says why…
+  expect(exported.browser).toBe("./browser.js");
+  expect(readFileSync(new URL("../browser.js", import.meta.url), "utf8")).toMatch(
+    /import "@coffer\/server-only--this-package-cannot-run-in-a-browser/,
+  );
+  expect(pkg.files).toContain("browser.js");
   // …and comes after the edge runtimes' conditions, which must win in edge bundles.
   for (const edge of ["edge-light", "workerd", "worker"]) {
     expect(conditions.indexOf(edge)).toBeLessThan(conditions.indexOf("browser"));

@@ -1,0 +1,83 @@
+// Server-only by design: bundling any @coffer/* package for a browser fails at build time, with
+// an error that names why; the same packages still bundle for Node and for edge runtimes.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build as esbuild } from "esbuild";
+import { build as viteBuild } from "vite";
+import { describe, expect, it } from "vitest";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const REFUSAL = "@coffer/server-only--this-package-cannot-run-in-a-browser";
+// Every published package; each must refuse browsers the same way.
+const PACKAGES = ["@coffer/core", "@coffer/cli"];
+
+async function bundle(
+  pkg: string,
+  options: { platform: "browser" | "node" | "neutral"; conditions?: string[] },
+) {
+  return esbuild({
+    stdin: {
+      contents: `import * as coffer from "${pkg}"; console.log(Object.keys(coffer));`,
+      resolveDir: HERE,
+      loader: "js",
+    },
+    bundle: true,
+    write: false,
+    platform: options.platform,
+    ...(options.conditions ? { conditions: options.conditions } : {}),
+    ...(options.platform === "neutral" ? { mainFields: ["module", "main"] } : {}),
+    external: options.platform === "node" ? ["commander", "cli-progress"] : [],
+    logLevel: "silent",
+  });
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return String((error as Error).message ?? error);
+  }
+  throw new Error("the build was expected to fail");
+}
+
+describe.each(PACKAGES)("%s", (pkg) => {
+  it("fails an esbuild browser bundle, naming why", async () => {
+    expect(await failureOf(bundle(pkg, { platform: "browser" }))).toContain(REFUSAL);
+  });
+
+  it("fails a vite production build for the browser, naming why", async () => {
+    const root = mkdtempSync(join(HERE, ".vite-"));
+    try {
+      writeFileSync(join(root, "index.html"), '<script type="module" src="./main.js"></script>');
+      writeFileSync(
+        join(root, "main.js"),
+        `import * as coffer from "${pkg}";\nconsole.log(coffer);\n`,
+      );
+      const message = await failureOf(
+        viteBuild({ root, logLevel: "silent", configFile: false, build: { write: false } }),
+      );
+      expect(message).toContain(REFUSAL);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("still bundles for Node", async () => {
+    const result = await bundle(pkg, { platform: "node", conditions: ["dev-source"] });
+    expect(result.errors).toEqual([]);
+    expect(result.outputFiles[0]?.text.length).toBeGreaterThan(0);
+  });
+});
+
+it("@coffer/core bundles for edge runtimes (edge-light, workerd), where browsers are refused", async () => {
+  for (const condition of ["edge-light", "workerd"]) {
+    // An edge bundler lists its runtime and "browser": the edge condition comes first and wins.
+    const result = await bundle("@coffer/core", {
+      platform: "neutral",
+      conditions: ["dev-source", condition, "browser", "worker"],
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.outputFiles[0]?.text).not.toMatch(/from ["']node:|require\(["']node:/);
+  }
+});
