@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const REFUSAL = "@coffer/server-only--this-package-cannot-run-in-a-browser";
 // Every published package; each must refuse browsers the same way.
-const PACKAGES = ["@coffer/core", "@coffer/cli"];
+const PACKAGES = ["@coffer/core", "@coffer/cli", "@coffer/express", "@coffer/nestjs"];
 
 async function bundle(
   pkg: string,
@@ -27,7 +27,11 @@ async function bundle(
     platform: options.platform,
     ...(options.conditions ? { conditions: options.conditions } : {}),
     ...(options.platform === "neutral" ? { mainFields: ["module", "main"] } : {}),
-    external: options.platform === "node" ? ["commander", "cli-progress"] : [],
+    // Frameworks are the application's own dependencies: only Coffer's code is under test.
+    external:
+      options.platform === "node"
+        ? ["commander", "cli-progress", "express", "@nestjs/*", "rxjs", "reflect-metadata"]
+        : [],
     logLevel: "silent",
   });
 }

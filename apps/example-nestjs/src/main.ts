@@ -1,0 +1,11 @@
+import "reflect-metadata";
+import { NestFactory } from "@nestjs/core";
+import { AppModule } from "./app.module.js";
+
+async function bootstrap() {
+  const app = await NestFactory.create(AppModule);
+  app.enableShutdownHooks();
+  await app.listen(Number(process.env.PORT ?? 3000), "127.0.0.1");
+  console.log(`Listening on ${await app.getUrl()}`);
+}
+bootstrap();

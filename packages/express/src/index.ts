@@ -1,0 +1,9 @@
+export {
+  type CofferErrorHandlerOptions,
+  cofferErrorHandler,
+} from "./error-handler.js";
+export {
+  type CofferMiddlewareOptions,
+  cofferMiddleware,
+  type RequestWithVault,
+} from "./middleware.js";

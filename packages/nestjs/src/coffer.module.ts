@@ -1,0 +1,74 @@
+import { type DynamicModule, Module, type Provider } from "@nestjs/common";
+import { COFFER_VAULT, getDataVaultStoreToken } from "./coffer.constants.js";
+import {
+  type ASYNC_OPTIONS_TYPE,
+  type CofferModuleOptions,
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN,
+  type OPTIONS_TYPE,
+} from "./coffer.module-definition.js";
+import { CofferService } from "./coffer.service.js";
+
+/** Holds the vault, always global, so that `forFeature` finds it whether or not `isGlobal` is set. */
+@Module({})
+class CofferVaultModule {}
+
+/**
+ * Connects a Nest application to its Coffer vault: `forRoot` once, `forFeature` where a module
+ * injects stores.
+ *
+ * @example
+ * ```ts
+ * @Module({
+ *   imports: [CofferModule.forRoot({ isGlobal: true }), CofferModule.forFeature(["oauth-tokens"])],
+ *   controllers: [OAuthTokensController],
+ * })
+ * export class AppModule {}
+ * ```
+ */
+@Module({})
+export class CofferModule {
+  /** Options left out are read from `process.env`; `isGlobal: true` provides CofferService everywhere. */
+  static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return withVault(ConfigurableModuleClass.forRoot(options));
+  }
+
+  /** Options from a factory, e.g. one that injects ConfigService. */
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withVault(ConfigurableModuleClass.forRootAsync(options));
+  }
+
+  /** Makes each store injectable with `@InjectDataVaultStore(id)`; a missing store fails startup (STORE_NOT_FOUND). */
+  static forFeature(storeIds: readonly string[]): DynamicModule {
+    const providers = storeIds.map((storeId) => ({
+      provide: getDataVaultStoreToken(storeId),
+      useFactory: (vault: CofferService) => vault.getDataVaultStore(storeId),
+      inject: [COFFER_VAULT],
+    }));
+    return { module: CofferModule, providers, exports: providers };
+  }
+}
+
+/** Moves the builder's options providers next to the vault, and shows CofferService as asked. */
+function withVault({ global, imports = [], providers = [] }: DynamicModule): DynamicModule {
+  const vault: Provider = {
+    provide: COFFER_VAULT,
+    useFactory: (options: CofferModuleOptions) => new CofferService(options),
+    inject: [MODULE_OPTIONS_TOKEN],
+  };
+  return {
+    module: CofferModule,
+    ...(global === undefined ? {} : { global }),
+    imports: [
+      {
+        module: CofferVaultModule,
+        global: true,
+        imports,
+        providers: [...providers, vault],
+        exports: [COFFER_VAULT],
+      },
+    ],
+    providers: [{ provide: CofferService, useExisting: COFFER_VAULT }],
+    exports: [CofferService],
+  };
+}
