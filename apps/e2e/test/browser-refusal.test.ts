@@ -10,7 +10,14 @@ import { describe, expect, it } from "vitest";
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const REFUSAL = "@coffer/server-only--this-package-cannot-run-in-a-browser";
 // Every published package; each must refuse browsers the same way.
-const PACKAGES = ["@coffer/core", "@coffer/cli", "@coffer/express", "@coffer/nestjs"];
+const PACKAGES = [
+  "@coffer/core",
+  "@coffer/cli",
+  "@coffer/express",
+  "@coffer/nestjs",
+  "@coffer/nextjs",
+  "@coffer/nextjs/pages",
+];
 
 async function bundle(
   pkg: string,
@@ -30,7 +37,17 @@ async function bundle(
     // Frameworks are the application's own dependencies: only Coffer's code is under test.
     external:
       options.platform === "node"
-        ? ["commander", "cli-progress", "express", "@nestjs/*", "rxjs", "reflect-metadata"]
+        ? [
+            "commander",
+            "cli-progress",
+            "express",
+            "@nestjs/*",
+            "rxjs",
+            "reflect-metadata",
+            "react",
+            "next",
+            "server-only",
+          ]
         : [],
     logLevel: "silent",
   });
