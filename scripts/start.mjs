@@ -2,7 +2,9 @@
 // `pnpm start`: builds what is stale (turbo cache), then runs the vault service and the dashboard
 // together on the embedded SQLite default, and stops both on Ctrl-C (or when either exits).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -10,6 +12,18 @@ const vaultPort = process.env.COFFER_PORT ?? "4747";
 const dashboardPort = process.env.COFFER_DASHBOARD_PORT ?? "4748";
 const vaultUrl = `http://127.0.0.1:${vaultPort}`;
 const withDashboard = existsSync(new URL("../apps/dashboard/package.json", import.meta.url));
+const dataDir = resolve(root, process.env.COFFER_DATA_DIR ?? ".coffer");
+
+/** The dashboard's session key, kept beside the vault's data (0600) so sign-ins survive restarts. */
+function dashboardSecret() {
+  if (process.env.COFFER_DASHBOARD_SECRET) return process.env.COFFER_DASHBOARD_SECRET;
+  const file = join(dataDir, "dashboard.secret");
+  if (!existsSync(file)) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600, flag: "wx" });
+  }
+  return readFileSync(file, "utf8").trim();
+}
 
 const filters = [
   "--filter=@coffer/server...",
@@ -58,6 +72,7 @@ run(
 if (withDashboard) {
   run("The dashboard", "pnpm", ["--filter", "@coffer/dashboard", "--silent", "start"], {
     COFFER_URL: vaultUrl,
+    COFFER_DASHBOARD_SECRET: dashboardSecret(),
     PORT: dashboardPort,
   });
   setTimeout(() => {
