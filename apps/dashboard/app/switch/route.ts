@@ -6,5 +6,7 @@ import { ID_PATTERN } from "../../lib/format";
 export function GET(request: NextRequest) {
   const project = request.nextUrl.searchParams.get("project") ?? "";
   const path = ID_PATTERN.test(project) ? `/projects/${project}/stores` : "/projects";
-  return NextResponse.redirect(new URL(path, request.url), 303);
+  // A relative Location: request.url names the host Next listens on, which behind a proxy (or on
+  // 0.0.0.0) is not the one the browser used.
+  return new NextResponse(null, { status: 303, headers: { location: path } });
 }
