@@ -1,13 +1,12 @@
 // The dashboard end to end: the real `next build` and `next start`, a real vault (in-process, on
 // SQLite), a real browser, and the real SDK writing with the key the dashboard created.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createVault, generateSecret, isCofferError } from "@coffer/core";
-import { startVault, type TestVault } from "@coffer/testing";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type LaunchedBrowser, launchChromium, startVault, type TestVault } from "@coffer/testing";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // The shared helpers that run `next build` and `next start` in child processes.
 import {
@@ -24,7 +23,7 @@ let vault: TestVault;
 let adminToken: string;
 let app: StartedApp;
 let browser: BrowserContext;
-let profile: string;
+let launched: LaunchedBrowser | undefined;
 
 beforeAll(async () => {
   vault = await startVault("sqlite");
@@ -34,10 +33,9 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
 });
 afterAll(async () => {
-  await browser?.close();
+  await launched?.close();
   await app?.close();
   await vault?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 async function shot(page: Page, name: string, fullPage = true) {
@@ -61,22 +59,8 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
     COFFER_URL: vault.url,
     COFFER_DASHBOARD_SECRET: randomBytes(32).toString("base64url"),
   });
-  profile = mkdtempSync(join(tmpdir(), "coffer-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  launched = await launchChromium({ width: 1280, height: 860 });
+  browser = launched.context;
   // Every document, script and fetch (RSC payloads, server action answers) the browser received.
   const bodies: Promise<{ url: string; text: string }>[] = [];
   browser.on("response", (response) => {

@@ -3,13 +3,11 @@
 // back through the vault); the token, the secret and the API key are nowhere in what the
 // browser received: HTML, scripts, RSC payloads.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createVault, generateSecret } from "@coffer/core";
-import { startVault, type TestVault } from "@coffer/testing";
-import { type BrowserContext, chromium } from "playwright-core";
+import { type LaunchedBrowser, launchChromium, startVault, type TestVault } from "@coffer/testing";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 // The shared helpers that run `next build` and `next start` in child processes.
 import {
@@ -28,7 +26,7 @@ let vault: TestVault;
 let app: StartedApp;
 let browser: BrowserContext;
 let env: { COFFER_URL: string; COFFER_API_KEY: string; COFFER_SECRET: string };
-let profile: string;
+let launched: LaunchedBrowser | undefined;
 
 beforeAll(async () => {
   vault = await startVault("sqlite");
@@ -40,10 +38,9 @@ beforeAll(async () => {
   };
 });
 afterAll(async () => {
-  await browser?.close();
+  await launched?.close();
   await app?.close();
   await vault?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 it("builds with next build", async () => {
@@ -54,21 +51,8 @@ it("builds with next build", async () => {
 
 it("saves a token through a server action and only ever shows it masked", async () => {
   app = await nextStart(APP, env);
-  profile = mkdtempSync(join(tmpdir(), "coffer-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  launched = await launchChromium();
+  browser = launched.context;
   // Every document, script and fetch (RSC payloads, server action results) the browser received.
   const bodies: Promise<{ url: string; type: string; text: string }>[] = [];
   browser.on("response", (response) => {
