@@ -2,7 +2,7 @@
 // at-rest layer, audit and usage. Routes only parse and format; storage only stores.
 import { randomBytes } from "node:crypto";
 import { CofferError } from "@coffer/core";
-import { issueToken, parseToken, secretMatches, tokenPrefix } from "./auth/tokens.js";
+import { issueToken, parseToken, secretMatches } from "./auth/tokens.js";
 import { unwrap, wrap } from "./crypto/at-rest.js";
 import type { MasterKeyring } from "./crypto/master-key.js";
 import { isStoreId, shortId, utcDay } from "./ids.js";
@@ -698,5 +698,3 @@ const entryContext = (store: StoreRecord, blindedId: string) => [
   store.dataKeyId,
   blindedId,
 ];
-
-export { tokenPrefix };

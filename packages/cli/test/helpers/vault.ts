@@ -1,12 +1,5 @@
-// A real vault service for a test file: in-process, HTTP on an ephemeral port, SQLite in a
-// temporary directory or a throwaway PostgreSQL cluster.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { generateMasterKeyString, resolveConfig, startServer } from "@coffer/server";
-import { startPostgres, type TestPostgres } from "@coffer/testing";
-
-const CLI = { kind: "cli" } as const;
+// The shared test vault (@coffer/testing), with one API key made up front for the CLI to use.
+import { startVault as startSharedVault } from "@coffer/testing";
 
 export interface TestVault {
   url: string;
@@ -21,41 +14,18 @@ export interface TestVault {
 }
 
 export async function startVault(options: { postgres?: boolean } = {}): Promise<TestVault> {
-  const dataDir = mkdtempSync(join(tmpdir(), "coffer-cli-vault-"));
-  let pg: TestPostgres | undefined;
+  const vault = await startSharedVault(options.postgres ? "postgres" : "sqlite");
   try {
-    pg = options.postgres ? await startPostgres() : undefined;
-    const running = await startServer(
-      resolveConfig({
-        port: 0,
-        dataDir,
-        logLevel: "warn",
-        ...(pg ? { databaseUrl: pg.url, masterKey: generateMasterKeyString() } : {}),
-      }),
-    );
-    const { apiKey } = await running.vault.createApiKey(CLI, "default", {});
+    const apiKey = await vault.createApiKey();
     return {
-      url: running.url,
+      url: vault.url,
       apiKey,
-      async createStore(id) {
-        await running.vault.createStore(CLI, "default", id, undefined);
-      },
-      async storeInfo(id) {
-        const response = await fetch(`${running.url}/v1/stores/${id}`, {
-          headers: { authorization: `Bearer ${apiKey}`, "user-agent": "@coffer/cli tests" },
-        });
-        if (!response.ok) throw new Error(`store info: HTTP ${response.status}`);
-        return (await response.json()) as Awaited<ReturnType<TestVault["storeInfo"]>>;
-      },
-      async close() {
-        await running.close();
-        await pg?.stop();
-        rmSync(dataDir, { recursive: true, force: true });
-      },
+      createStore: (id) => vault.createStore(id),
+      storeInfo: (id) => vault.storeInfo(id, apiKey),
+      close: () => vault.close(),
     };
   } catch (error) {
-    await pg?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await vault.close();
     throw error;
   }
 }
