@@ -1,3 +1,4 @@
+export { runCli } from "./cli.js";
 export { DEFAULTS, resolveConfig, type ServerConfig } from "./config.js";
 export { generateMasterKeyString } from "./crypto/master-key.js";
 export { buildApp } from "./http/app.js";
