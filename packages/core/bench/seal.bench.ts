@@ -1,7 +1,8 @@
 // `pnpm bench` in packages/core: seal and open per operation, Coffer against Stack Auth's Data
 // Vault scheme (the floor users would otherwise get) and node:crypto's native ChaCha20-Poly1305
 // (the ceiling), with @noble/ciphers' XChaCha20-Poly1305 alone as the reference for Coffer's own
-// overhead; all measured interleaved in one run. `--json` prints the figures by name.
+// overhead; all measured interleaved in one run. `--json` prints the figures by name; `--quick`
+// measures fewer sizes in fewer rounds (the root harness's smoke run).
 import { execFileSync } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -10,13 +11,17 @@ import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { formatUs, machine, measure } from "./harness.js";
 import { stackOpen, stackSeal } from "./stack-auth-scheme.js";
 
-const SIZES = [
+const QUICK = process.argv.includes("--quick");
+const ALL_SIZES = [
   ["32 B", 32],
   ["1 KiB", 1024],
   ["4 KiB", 4096],
   ["64 KiB", 64 * 1024],
   ["1 MiB", 1024 * 1024],
 ] as const;
+const SIZES = QUICK ? ALL_SIZES.slice(0, 3) : ALL_SIZES;
+const ROUNDS = QUICK ? 7 : 15;
+const FIRST_CALL_RUNS = QUICK ? 3 : 5;
 const STORE = "oauth-tokens";
 const KEY = "gh:1234567";
 const ENVELOPE_OVERHEAD = 65 + 16; // header and tag (SPEC.md §4)
@@ -55,19 +60,20 @@ function nobleOpen(sealed: ReturnType<typeof nobleSeal>) {
 }
 
 /**
- * Medians over 5 fresh processes of the first seal of a new sealer: cold (first code run in the
- * process, JIT included) and warm (a second secret in the same process: the derivation alone).
+ * Medians over 5 fresh processes (3 with --quick) of the first seal of a new sealer: cold (first
+ * code run in the process, JIT included) and warm (a second secret in the same process: the
+ * derivation alone).
  */
 function firstCall(kind: "generated" | "passphrase"): { coldMs: number; warmMs: number } {
   const script = fileURLToPath(new URL("./first-call.ts", import.meta.url));
-  const runs = Array.from({ length: 5 }, () => {
+  const runs = Array.from({ length: FIRST_CALL_RUNS }, () => {
     const args = ["--conditions=dev-source", "--import", "tsx", script, kind];
     return JSON.parse(execFileSync(process.execPath, args, { encoding: "utf8" })) as {
       coldMs: number;
       warmMs: number;
     };
   });
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[2] as number;
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   return { coldMs: median(runs.map((r) => r.coldMs)), warmMs: median(runs.map((r) => r.warmMs)) };
 }
 
@@ -93,21 +99,24 @@ for (const [size, bytes] of SIZES) {
   const nobleSealed = nobleSeal(payload);
   const nativeSealed = nativeSeal(value);
   const stackSealed = await stackSeal(STORE, KEY, secret, value);
-  const fast = await measure([
-    { name: "coffer seal", run: () => sealer.seal(STORE, KEY, value) },
-    { name: "noble seal", run: () => nobleSeal(payload) },
-    { name: "native seal", run: () => nativeSeal(value) },
-    { name: "coffer open", run: () => sealer.open(STORE, sealed.blindedId, sealed.envelope) },
-    { name: "noble open", run: () => nobleOpen(nobleSealed) },
-    { name: "native open", run: () => nativeOpen(nativeSealed) },
-  ]);
+  const fast = await measure(
+    [
+      { name: "coffer seal", run: () => sealer.seal(STORE, KEY, value) },
+      { name: "noble seal", run: () => nobleSeal(payload) },
+      { name: "native seal", run: () => nativeSeal(value) },
+      { name: "coffer open", run: () => sealer.open(STORE, sealed.blindedId, sealed.envelope) },
+      { name: "noble open", run: () => nobleOpen(nobleSealed) },
+      { name: "native open", run: () => nativeOpen(nativeSealed) },
+    ],
+    { rounds: ROUNDS },
+  );
   // The Stack Auth scheme takes ~50 ms an operation: fewer, single-op batches suffice.
   const slow = await measure(
     [
       { name: "stack seal", run: () => stackSeal(STORE, KEY, secret, value) },
       { name: "stack open", run: () => stackOpen(STORE, KEY, secret, stackSealed.envelope) },
     ],
-    { rounds: 5, batchMs: 1 },
+    { rounds: QUICK ? 3 : 5, batchMs: 1 },
   );
   const us = (name: string) =>
     [...fast, ...slow].find((r) => r.name === name)?.medianUs ?? Number.NaN;
@@ -152,7 +161,9 @@ const targets = [
 ];
 
 if (process.argv.includes("--json")) {
-  console.log(JSON.stringify({ machine: machine(), rows, firstSeal, targets }, null, 2));
+  console.log(
+    JSON.stringify({ machine: machine(), quick: QUICK, rows, firstSeal, targets }, null, 2),
+  );
 } else {
   console.log(`@coffer/core sealing benchmark — ${machine()}`);
   console.log(
