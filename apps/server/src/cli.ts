@@ -58,6 +58,7 @@ interface StartOptions {
   host?: string;
   maxValueBytes?: number;
   rateLimit?: number;
+  requestTimeout?: number;
 }
 
 /** One run of a command: its options, the config they make, and how to print the result. */
@@ -83,6 +84,7 @@ class Context {
       ...(o.port !== undefined ? { port: o.port } : {}),
       ...(o.maxValueBytes !== undefined ? { maxValueBytes: o.maxValueBytes } : {}),
       ...(o.rateLimit !== undefined ? { rateLimitPerMinute: o.rateLimit } : {}),
+      ...(o.requestTimeout !== undefined ? { requestTimeoutMs: o.requestTimeout } : {}),
     });
   }
 
@@ -279,6 +281,12 @@ function addStart(leaf: Leaf, program: Command): void {
         .env("COFFER_RATE_LIMIT")
         .argParser(integer(0, Number.MAX_SAFE_INTEGER))
         .default(DEFAULTS.rateLimitPerMinute),
+    )
+    .addOption(
+      new Option("--request-timeout <ms>", "time a client has to send a whole request")
+        .env("COFFER_REQUEST_TIMEOUT_MS")
+        .argParser(integer(1000, 3_600_000))
+        .default(DEFAULTS.requestTimeoutMs),
     );
 }
 

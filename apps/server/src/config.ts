@@ -13,6 +13,8 @@ export interface ServerConfig {
   maxValueBytes: number;
   /** Requests per minute per API key; 0 turns rate limiting off. */
   rateLimitPerMinute: number;
+  /** Time a client has to send a whole request (headers and body): a stalled body gets 408. */
+  requestTimeoutMs: number;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 }
 
@@ -22,6 +24,7 @@ export const DEFAULTS = {
   dataDir: ".coffer",
   maxValueBytes: 1024 * 1024,
   rateLimitPerMinute: 60_000,
+  requestTimeoutMs: 30_000,
   logLevel: "info",
 } as const;
 
@@ -35,6 +38,7 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
     previousMasterKeys: partial.previousMasterKeys || undefined,
     maxValueBytes: partial.maxValueBytes ?? DEFAULTS.maxValueBytes,
     rateLimitPerMinute: partial.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute,
+    requestTimeoutMs: partial.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     logLevel: partial.logLevel ?? DEFAULTS.logLevel,
   };
 }

@@ -45,6 +45,8 @@ export const redactUrl = (url: string) => url.replace(BLINDED_IN_URL, "$1…");
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { vault, config } = options;
+  // Sockets whose latest request has been answered: a client error after that gets no response.
+  const answered = new WeakSet<object>();
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -72,6 +74,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     return503OnClosing: true,
     forceCloseConnections: "idle",
+    // Fastify's default is no limit: a body trickled a byte a minute held a socket forever. Node
+    // only enforces it when given at construction (http), and Fastify then sets it again.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      // How often Node looks for expired requests (its default, 30 s, would double a short timeout).
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.requestTimeoutMs / 4)),
+    },
+    // Errors Node raises before a request exists (timeout, header overflow, malformed HTTP) get the
+    // same error shape as everything else.
+    clientErrorHandler: (error, socket) => {
+      if ((error as NodeJS.ErrnoException).code === "ECONNRESET" || socket.destroyed) return;
+      // Not when the request was already answered (e.g. refused before its body finished).
+      if (socket.writable && !answered.has(socket)) {
+        socket.write(clientErrorResponse((error as NodeJS.ErrnoException).code));
+      }
+      socket.destroy(error);
+    },
   });
 
   const metrics = new Registry();
@@ -92,12 +112,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Server-only: a browser announces itself with these headers; refuse before parsing anything.
   app.addHook("onRequest", async (request) => {
+    answered.delete(request.raw.socket);
     if (isBrowserRequest(request.headers)) {
       throw new CofferError(
         "BROWSER_REQUEST_REJECTED",
         "Coffer only answers servers: call it from your application's backend, never from a browser.",
       );
     }
+  });
+
+  app.addHook("onSend", async (request) => {
+    answered.add(request.raw.socket);
   });
 
   app.addHook("onResponse", async (request, reply) => {
@@ -180,6 +205,31 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(adminRoutes, { vault });
   return app;
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, CofferError]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    "Request Timeout",
+    new CofferError("REQUEST_TIMEOUT", "The request did not arrive in time."),
+  ],
+  HPE_HEADER_OVERFLOW: [
+    431,
+    "Request Header Fields Too Large",
+    new CofferError("INVALID_REQUEST", "The request headers are too large.", { status: 431 }),
+  ],
+};
+const BAD_HTTP: [number, string, CofferError] = [
+  400,
+  "Bad Request",
+  new CofferError("INVALID_REQUEST", "The request is not valid HTTP."),
+];
+
+/** A raw HTTP response for an error Node reports on the socket, in the API's error shape. */
+export function clientErrorResponse(nodeCode: string | undefined): string {
+  const [status, reason, error] = (nodeCode && CLIENT_ERRORS[nodeCode]) || BAD_HTTP;
+  const body = JSON.stringify({ error: error.toJSON() });
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-coffer-error: ${error.code}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 /** Every failure becomes a CofferError with a stable code; client mistakes are never 500s. */
