@@ -1,0 +1,46 @@
+// Resident memory of processes, read from /proc/<pid>/status (Linux), sampled every 100 ms.
+import { readFileSync } from "node:fs";
+
+/** VmRSS of a process in bytes; NaN when unavailable (not Linux, or the process is gone). */
+export function rssOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
+    return kib === undefined ? Number.NaN : Number(kib) * 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export interface RssPeaks {
+  /** Peak RSS of each sampled pid, in bytes. */
+  byPid: Map<number, number>;
+  /** Peak of the sum over the pids at one sampling instant. */
+  total: number;
+}
+
+/** Samples the pids every `intervalMs` until stop(), which returns the peaks. */
+export function sampleRss(pids: readonly number[], intervalMs = 100): { stop(): RssPeaks } {
+  const byPid = new Map<number, number>(pids.map((pid) => [pid, 0]));
+  let total = 0;
+  const sample = () => {
+    let sum = 0;
+    for (const pid of pids) {
+      const rss = rssOf(pid);
+      if (!Number.isFinite(rss)) continue;
+      sum += rss;
+      if (rss > (byPid.get(pid) ?? 0)) byPid.set(pid, rss);
+    }
+    total = Math.max(total, sum);
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return { byPid, total };
+    },
+  };
+}
