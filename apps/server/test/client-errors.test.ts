@@ -63,6 +63,28 @@ describe("client errors on the socket", () => {
     expect(errorOf(text)).toEqual({ status: 431, code: "INVALID_REQUEST" });
   });
 
+  it.each([
+    ["a URL the router cannot decode", "GET /v1/stores/a%zz HTTP/1.1\r\nHost: x\r\n", 400],
+    [
+      "a path parameter over its length",
+      `GET /v1/stores/${"a".repeat(120)} HTTP/1.1\r\nHost: x\r\n`,
+      414,
+    ],
+    ["HTTP/1.1 without Host", "GET /healthz HTTP/1.1\r\n", 400],
+  ])("answers %s with INVALID_REQUEST in the error shape", async (_, head, status) => {
+    const { text } = await rawExchange(vault.url, `${head}Connection: close\r\n\r\n`);
+    expect(errorOf(text)).toEqual({ status, code: "INVALID_REQUEST" });
+    expect(text).toMatch(/x-coffer-error: INVALID_REQUEST/i);
+  });
+
+  it("answers CONNECT instead of dropping the connection", async () => {
+    const { text } = await rawExchange(
+      vault.url,
+      "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
+    );
+    expect(errorOf(text)).toEqual({ status: 404, code: "NOT_FOUND" });
+  });
+
   it("answers malformed HTTP with 400 INVALID_REQUEST", async () => {
     const { text } = await rawExchange(vault.url, "GET / HTTP/1.1\r\nHost x\0\r\n\r\n");
     expect(errorOf(text)).toEqual({ status: 400, code: "INVALID_REQUEST" });

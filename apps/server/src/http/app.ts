@@ -72,12 +72,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         allErrors: false,
       },
     },
+    // A URL the router cannot decode or a path parameter over its length: the API's error shape.
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode === 414 ? 414 : 400;
+      const coffer = new CofferError("INVALID_REQUEST", error.message, { status });
+      // The reply's generic types know only route schemas; this one is untyped on purpose.
+      const untyped = reply as unknown as {
+        code(n: number): { header(k: string, v: string): { send(body: unknown): unknown } };
+      };
+      untyped.code(status).header("x-coffer-error", coffer.code).send({ error: coffer.toJSON() });
+    },
     return503OnClosing: true,
     forceCloseConnections: "idle",
     // Fastify's default is no limit: a body trickled a byte a minute held a socket forever. Node
     // only enforces it when given at construction (http), and Fastify then sets it again.
     requestTimeout: config.requestTimeoutMs,
     http: {
+      // Checked in the onRequest hook instead, so the refusal has the API's error shape.
+      requireHostHeader: false,
       requestTimeout: config.requestTimeoutMs,
       // How often Node looks for expired requests (its default, 30 s, would double a short timeout).
       connectionsCheckingInterval: Math.min(30_000, Math.ceil(config.requestTimeoutMs / 4)),
@@ -92,6 +104,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       }
       socket.destroy(error);
     },
+  });
+
+  // Node closes a CONNECT without a word when nobody listens: answer it like any unknown route.
+  app.server.on("connect", (_request: unknown, socket: import("node:stream").Duplex) => {
+    socket.end(errorResponse(404, "Not Found", new CofferError("NOT_FOUND", "No such route.")));
   });
 
   const metrics = new Registry();
@@ -113,6 +130,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Server-only: a browser announces itself with these headers; refuse before parsing anything.
   app.addHook("onRequest", async (request) => {
     answered.delete(request.raw.socket);
+    if (request.raw.httpVersion === "1.1" && !request.headers.host) {
+      throw new CofferError("INVALID_REQUEST", "An HTTP/1.1 request needs a Host header.");
+    }
     if (isBrowserRequest(request.headers)) {
       throw new CofferError(
         "BROWSER_REQUEST_REJECTED",
@@ -130,6 +150,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requests.inc({ method: request.method, route, status: reply.statusCode });
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
     const level = reply.statusCode >= 500 ? "error" : "info";
+    // Pino's isLevelEnabled (missing from Fastify's logger type): no log object when it is dropped.
+    if (
+      (request.log as { isLevelEnabled?(l: string): boolean }).isLevelEnabled?.(level) === false
+    ) {
+      return;
+    }
     const ms = Math.round(reply.elapsedTime * 100) / 100;
     request.log[level](
       { method: request.method, url: redactUrl(request.url), route, status: reply.statusCode, ms },
@@ -228,6 +254,10 @@ const BAD_HTTP: [number, string, CofferError] = [
 /** A raw HTTP response for an error Node reports on the socket, in the API's error shape. */
 export function clientErrorResponse(nodeCode: string | undefined): string {
   const [status, reason, error] = (nodeCode && CLIENT_ERRORS[nodeCode]) || BAD_HTTP;
+  return errorResponse(status, reason, error);
+}
+
+function errorResponse(status: number, reason: string, error: CofferError): string {
   const body = JSON.stringify({ error: error.toJSON() });
   return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nx-coffer-error: ${error.code}\r\nConnection: close\r\n\r\n${body}`;
 }

@@ -1,0 +1,92 @@
+// Every kind of caller the hostile-input and access suites need, made through the real admin API of
+// a running vault: keys of each scope, a revoked key, another project's key. Tokens stay in memory.
+
+export interface Principals {
+  admin: string;
+  /** Read-write, every store of the default project. */
+  rw: string;
+  readOnly: string;
+  /** Limited to `stores[0]`. */
+  scoped: string;
+  revoked: string;
+  /** A read-write key of another project (which has a store of the same name). */
+  otherProject: string;
+  stores: [string, string];
+  /** Key ids (the public part), by name. */
+  ids: Record<"rw" | "readOnly" | "scoped" | "revoked" | "otherProject", string>;
+}
+
+async function admin(url: string, token: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (response.status >= 300) {
+    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json.error)}`);
+  }
+  return json;
+}
+
+export async function createPrincipals(
+  url: string,
+  adminToken: string,
+  stores: [string, string] = ["alpha", "beta"],
+): Promise<Principals> {
+  const call = (method: string, path: string, body?: unknown) =>
+    admin(url, adminToken, method, path, body);
+  for (const id of stores) await call("POST", "/v1/admin/projects/default/stores", { id });
+  await call("POST", "/v1/admin/projects", { id: "other" });
+  await call("POST", "/v1/admin/projects/other/stores", { id: stores[0] });
+  const key = async (project: string, body: Record<string, unknown>) => {
+    const created = (await call("POST", `/v1/admin/projects/${project}/keys`, body)) as {
+      apiKey: string;
+      key: { id: string };
+    };
+    return { token: created.apiKey, id: created.key.id };
+  };
+  const rw = await key("default", { name: "rw" });
+  const readOnly = await key("default", { name: "ro", readOnly: true });
+  const scoped = await key("default", { name: "scoped", storeIds: [stores[0]] });
+  const revoked = await key("default", { name: "revoked" });
+  await call("DELETE", `/v1/admin/projects/default/keys/${revoked.id}`);
+  const otherProject = await key("other", { name: "other" });
+  return {
+    admin: adminToken,
+    rw: rw.token,
+    readOnly: readOnly.token,
+    scoped: scoped.token,
+    revoked: revoked.token,
+    otherProject: otherProject.token,
+    stores,
+    ids: {
+      rw: rw.id,
+      readOnly: readOnly.id,
+      scoped: scoped.id,
+      revoked: revoked.id,
+      otherProject: otherProject.id,
+    },
+  };
+}
+
+/** The routes the server declares in /openapi.json, plus the operational ones it hides there. */
+export async function declaredRoutes(
+  url: string,
+): Promise<Array<{ method: string; path: string }>> {
+  const doc = (await (await fetch(`${url}/openapi.json`)).json()) as {
+    paths: Record<string, Record<string, unknown>>;
+  };
+  const routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path })),
+  );
+  return [
+    ...routes,
+    { method: "GET", path: "/healthz" },
+    { method: "GET", path: "/metrics" },
+    { method: "GET", path: "/openapi.json" },
+  ];
+}
