@@ -560,7 +560,18 @@ export class Vault {
       throw new CofferError("FORBIDDEN", "This API key is read-only.");
     }
     const store = await this.storage.getStore(apiKey.projectId, storeId);
-    if (!store) throw storeNotFound(storeId);
+    if (!store) {
+      // Probing for stores (another project's, say) is a refusal worth seeing in the audit log.
+      await this.#deny(
+        apiKey.projectId,
+        `key:${apiKey.id}`,
+        "STORE_NOT_FOUND",
+        { reason: "no such store in the key's project" },
+        apiKey.id,
+        storeId,
+      );
+      throw storeNotFound(storeId);
+    }
     return store;
   }
 
