@@ -9,6 +9,11 @@ export const SIZE = FULL
       /** Soak length per engine. */
       soakMs: 5 * 60_000,
       soakConcurrency: 64,
+      /** PostgreSQL outages under load, and how long each lasts. */
+      outages: 3,
+      outageMs: 5_000,
+      /** SIGKILLs of one of two servers sharing a PostgreSQL. */
+      twoServerKills: 6,
       /** Generated requests in the HTTP fuzzer. */
       fuzzRequests: 10_000,
       /** Random and mutated envelopes given to open(). */
@@ -20,6 +25,9 @@ export const SIZE = FULL
       kills: 4,
       soakMs: 15_000,
       soakConcurrency: 32,
+      outages: 1,
+      outageMs: 2_000,
+      twoServerKills: 2,
       fuzzRequests: 1_500,
       envelopeFuzzCases: 2_000,
       timingSamples: 1_000,
