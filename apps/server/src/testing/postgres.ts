@@ -24,6 +24,8 @@ export interface TestPostgres {
   pgStart(): Promise<void>;
   /** Another empty database on the same server; deleted by stop(). */
   createDatabase(): Promise<string>;
+  /** The cluster's data directory (to inspect what is at rest); undefined on an external server. */
+  dataDir?: string | undefined;
 }
 
 const INSTALL_HINT =
@@ -159,6 +161,7 @@ async function startCluster(bin: string): Promise<TestPostgres> {
   const url = withDatabase(adminUrl, await admin.create());
   return {
     url,
+    dataDir: data,
     async stop() {
       await stopServer("immediate").catch(() => {});
       rmSync(dir, { recursive: true, force: true });
