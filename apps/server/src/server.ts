@@ -57,6 +57,25 @@ export async function openVault(
   }
 }
 
+/** How long in-flight requests get to finish once the server is told to stop. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Stops accepting and waits for in-flight requests. A keep-alive connection whose request ends
+ * after the close began would otherwise idle until its keep-alive timeout (72 s): such connections
+ * are closed as soon as they go idle, and any still busy after the grace period are cut.
+ */
+async function closeGracefully(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+  const deadline = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(deadline);
+  }
+}
+
 export interface RunningServer {
   app: FastifyInstance;
   vault: Vault;
@@ -94,7 +113,7 @@ export async function startServer(
       close: () => {
         // Stop accepting, let in-flight requests finish, then flush usage and close the database.
         closing ??= (async () => {
-          await app?.close();
+          await closeGracefully(running.app);
           await vault.close();
           await vault.storage.close();
         })();

@@ -6,6 +6,7 @@ import { issueToken, parseToken, secretMatches } from "./auth/tokens.js";
 import { unwrap, wrap } from "./crypto/at-rest.js";
 import type { MasterKeyring } from "./crypto/master-key.js";
 import { isStoreId, shortId, utcDay } from "./ids.js";
+import { TOUCH_INTERVAL_MS } from "./storage/rows.js";
 import type {
   ApiKeyRecord,
   AuditEvent,
@@ -55,6 +56,7 @@ export class Vault {
   readonly #now: () => number;
   // Unwrapped data keys by data key id: unwrapping per request would cost a master-key AES op.
   readonly #dataKeys = new Map<string, Uint8Array>();
+  readonly #lastTouch = new Map<string, number>();
   // Reads and writes per project/store/day, added to storage every few seconds.
   #usage = new Map<
     string,
@@ -116,7 +118,7 @@ export class Vault {
       );
       throw new CofferError("UNAUTHORIZED", "This API key has been revoked.");
     }
-    void this.storage.touchApiKey(record.id, this.#now()).catch(() => {});
+    this.#touch(record.id);
     return { kind: "key", apiKey: record };
   }
 
@@ -603,6 +605,15 @@ export class Vault {
       createdAt: record.createdAt,
       updatedAt: record.updatedAt,
     };
+  }
+
+  /** Records a key's use, telling the database at most once a minute per key from this process. */
+  #touch(apiKeyId: string): void {
+    const now = this.#now();
+    if (now - (this.#lastTouch.get(apiKeyId) ?? Number.NEGATIVE_INFINITY) < TOUCH_INTERVAL_MS)
+      return;
+    this.#lastTouch.set(apiKeyId, now);
+    void this.storage.touchApiKey(apiKeyId, now).catch(() => {});
   }
 
   #count(store: StoreRecord, kind: "reads" | "writes", n: number): void {

@@ -410,6 +410,40 @@ describe.each([sqliteEngine(), postgresEngine()])("$name storage", (engine) => {
       expect(await storage.putEntries(projectId, id, [], T0)).toEqual([]);
     });
 
+    it("concurrent writes each stand or fail alone, whatever the engine groups into one commit", async () => {
+      const { projectId, id } = await newStore();
+      const existing = entryWrite();
+      await storage.putEntry(projectId, id, existing, T0);
+      const fresh = Array.from({ length: 20 }, () => entryWrite());
+      const batch = [entryWrite(), entryWrite()];
+      // Issued in one turn of the event loop: SQLite commits them together (group commit).
+      const results = await Promise.allSettled([
+        ...fresh.map((write) => storage.putEntry(projectId, id, write, T0 + 1)),
+        storage.putEntry(projectId, id, entryWrite(existing.blindedId, 7), T0 + 1),
+        storage.putEntries(projectId, id, [...batch, entryWrite(existing.blindedId, 0)], T0 + 1),
+        storage.putEntry(projectId, uid("missing"), entryWrite(), T0 + 1),
+        storage.deleteEntry(projectId, id, existing.blindedId, 1),
+      ]);
+      const codes = results.map((r) =>
+        r.status === "fulfilled" ? r.value : (r.reason as { code?: string }).code,
+      );
+      expect(codes).toEqual([
+        ...fresh.map(() => 1),
+        "VERSION_CONFLICT",
+        "VERSION_CONFLICT",
+        "STORE_NOT_FOUND",
+        true,
+      ]);
+      const found = await storage.getEntries(projectId, id, [
+        ...fresh.map((w) => w.blindedId),
+        ...batch.map((w) => w.blindedId),
+        existing.blindedId,
+      ]);
+      expect(found.map((e) => e.blindedId).sort(byteOrder)).toEqual(
+        fresh.map((w) => w.blindedId).sort(byteOrder),
+      );
+    });
+
     it("are deleted, with or without a version check", async () => {
       const { projectId, id } = await newStore();
       const write = entryWrite();

@@ -556,6 +556,11 @@ export function openPostgresStorage(options: { url: string; max?: number }): Sto
     async appendAudit(events) {
       if (events.length === 0) return;
       const rows = events.map(fromAuditEvent);
+      // One statement is atomic on its own: no BEGIN/COMMIT round trips for the usual single event.
+      if (rows.length <= INSERT_CHUNK) {
+        await guard(() => sql`INSERT INTO audit_events ${sql(rows)}`);
+        return;
+      }
       await guard(() =>
         sql.begin(async (tx) => {
           for (let i = 0; i < rows.length; i += INSERT_CHUNK) {

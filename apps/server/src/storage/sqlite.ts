@@ -15,6 +15,7 @@ import {
   storeExists,
   storeNotFound,
 } from "./errors.js";
+import { createGroupCommit } from "./group-commit.js";
 import { MemoryRateLimiter } from "./rate-limit.js";
 import {
   type AdminTokenRow,
@@ -328,6 +329,7 @@ export function openSqliteStorage(options: { file: string }): Storage {
   if ((currentSchema.get()?.version ?? 0) >= LATEST_SCHEMA_VERSION) st();
 
   const rateLimiter = new MemoryRateLimiter();
+  const group = createGroupCommit(db, toStorageError);
 
   function lookup(key: EntryKey): Lookup {
     const s = st();
@@ -352,7 +354,8 @@ export function openSqliteStorage(options: { file: string }): Storage {
   }
 
   // Write transactions are IMMEDIATE: they wait for the write lock (busy_timeout) up front rather
-  // than fail with SQLITE_BUSY when a read turns into a write.
+  // than fail with SQLITE_BUSY when a read turns into a write. The data path's writes run inside
+  // the group commit's shared IMMEDIATE transaction, where these nest as savepoints.
   const migrateTx = db.transaction(() => {
     const done = appliedVersions.all().map((row) => row.version);
     const applied: number[] = [];
@@ -461,7 +464,9 @@ export function openSqliteStorage(options: { file: string }): Storage {
     },
 
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      group.flush();
+      db.close();
     },
 
     async createProject(project) {
@@ -570,9 +575,9 @@ export function openSqliteStorage(options: { file: string }): Storage {
     },
 
     async putEntry(projectId, storeId, write, now) {
-      return guard(() =>
+      return group.write(() =>
         parentMustExist(
-          () => putEntriesTx.immediate(projectId, storeId, [write], now)[0] as number,
+          () => putEntriesTx(projectId, storeId, [write], now)[0] as number,
           () => storeNotFound(storeId),
         ),
       );
@@ -580,22 +585,22 @@ export function openSqliteStorage(options: { file: string }): Storage {
 
     async putEntries(projectId, storeId, writes, now) {
       if (writes.length === 0) return [];
-      return guard(() =>
+      return group.write(() =>
         parentMustExist(
-          () => putEntriesTx.immediate(projectId, storeId, writes, now),
+          () => putEntriesTx(projectId, storeId, writes, now),
           () => storeNotFound(storeId),
         ),
       );
     },
 
     async deleteEntry(projectId, storeId, blindedId, ifVersion) {
-      return guard(() => deleteEntryTx.immediate(projectId, storeId, blindedId, ifVersion));
+      return group.write(() => deleteEntryTx(projectId, storeId, blindedId, ifVersion));
     },
 
     async moveEntry(projectId, storeId, fromBlindedId, to, now, fromVersion) {
-      return guard(() =>
+      return group.write(() =>
         parentMustExist(
-          () => moveEntryTx.immediate(projectId, storeId, fromBlindedId, to, now, fromVersion),
+          () => moveEntryTx(projectId, storeId, fromBlindedId, to, now, fromVersion),
           () => storeNotFound(storeId),
         ),
       );
@@ -636,7 +641,9 @@ export function openSqliteStorage(options: { file: string }): Storage {
     },
 
     async touchApiKey(id, now) {
-      guard(() => st().touchApiKey.run({ id, now, stale_before: now - TOUCH_INTERVAL_MS }));
+      await group.write(() =>
+        st().touchApiKey.run({ id, now, stale_before: now - TOUCH_INTERVAL_MS }),
+      );
     },
 
     async createAdminToken(token) {
@@ -656,7 +663,7 @@ export function openSqliteStorage(options: { file: string }): Storage {
 
     async appendAudit(events) {
       if (events.length === 0) return;
-      guard(() => appendAuditTx.immediate(events));
+      await group.write(() => appendAuditTx(events));
     },
 
     async listAudit(filter) {
@@ -677,7 +684,7 @@ export function openSqliteStorage(options: { file: string }): Storage {
 
     async addUsage(rows) {
       if (rows.length === 0) return;
-      guard(() => addUsageTx.immediate(mergeUsage(rows)));
+      await group.write(() => addUsageTx(mergeUsage(rows)));
     },
 
     async listUsage(projectId, sinceDay, storeId) {
