@@ -26,26 +26,68 @@ export function isWellFormed(text: string): boolean {
   return native ? native.call(text) : !LONE_SURROGATE.test(text);
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
-const CHUNK = 0x8000; // String.fromCharCode's argument count stays well under engine limits
+// base64url by table (RFC 4648 §5, no padding): every sealed value crosses the wire this way, and
+// btoa/atob need a binary string plus three regex passes, which showed in the SDK's profiles.
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const ENCODE = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const DECODE = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
+const ascii = new TextDecoder();
 
 export function toBase64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  const n = bytes.length;
+  const out = new Uint8Array(Math.ceil((n * 4) / 3));
+  let o = 0;
+  let i = 0;
+  for (; i + 2 < n; i += 3) {
+    const v =
+      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out[o++] = ENCODE[v >>> 18] as number;
+    out[o++] = ENCODE[(v >>> 12) & 63] as number;
+    out[o++] = ENCODE[(v >>> 6) & 63] as number;
+    out[o++] = ENCODE[v & 63] as number;
   }
-  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  if (i < n) {
+    const v = ((bytes[i] as number) << 16) | (i + 1 < n ? (bytes[i + 1] as number) << 8 : 0);
+    out[o++] = ENCODE[v >>> 18] as number;
+    out[o++] = ENCODE[(v >>> 12) & 63] as number;
+    if (i + 1 < n) out[o++] = ENCODE[(v >>> 6) & 63] as number;
+  }
+  return ascii.decode(out);
 }
 
 /** Strict, canonical base64url without padding; `undefined` for anything else. */
 export function fromBase64Url(text: string): Uint8Array | undefined {
-  if (!BASE64URL.test(text) || text.length % 4 === 1) return undefined;
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  // Reject non-canonical encodings (stray low bits in the last character).
-  return toBase64Url(bytes) === text ? bytes : undefined;
+  const length = text.length;
+  const tail = length % 4;
+  if (tail === 1) return undefined;
+  const out = new Uint8Array(Math.floor((length * 3) / 4));
+  let o = 0;
+  let bits = 0;
+  let count = 0;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    const digit = code < 128 ? (DECODE[code] as number) : -1;
+    if (digit < 0) return undefined;
+    bits = (bits << 6) | digit;
+    if (++count === 4) {
+      out[o++] = bits >>> 16;
+      out[o++] = (bits >>> 8) & 255;
+      out[o++] = bits & 255;
+      bits = 0;
+      count = 0;
+    }
+  }
+  // Canonical only: the unused low bits of the last character must be zero.
+  if (tail === 2) {
+    if (bits & 15) return undefined;
+    out[o] = bits >>> 4;
+  } else if (tail === 3) {
+    if (bits & 3) return undefined;
+    out[o++] = bits >>> 10;
+    out[o] = (bits >>> 2) & 255;
+  }
+  return out;
 }
 
 export function toHex(bytes: Uint8Array): string {
