@@ -82,7 +82,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       };
       untyped.code(status).header("x-coffer-error", coffer.code).send({ error: coffer.toJSON() });
     },
-    return503OnClosing: true,
+    // Requests that arrive while stopping get 503 from the hook below, in the API's error shape
+    // (Fastify's own 503 has no code, which clients branch on).
+    return503OnClosing: false,
     forceCloseConnections: "idle",
     // Fastify's default is no limit: a body trickled a byte a minute held a socket forever. Node
     // only enforces it when given at construction (http), and Fastify then sets it again.
@@ -138,6 +140,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         "BROWSER_REQUEST_REJECTED",
         "Coffer only answers servers: call it from your application's backend, never from a browser.",
       );
+    }
+  });
+
+  // Stopping (SIGTERM): requests already routed finish; one that arrives now on an open keep-alive
+  // connection is refused with SERVICE_UNAVAILABLE, and Fastify closes that connection after it.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async () => {
+    if (closing) {
+      throw new CofferError("SERVICE_UNAVAILABLE", "The server is stopping; retry shortly.");
     }
   });
 
