@@ -49,8 +49,13 @@ describe("SDK in an edge runtime", () => {
       try {
         await (await createVault({ url, apiKey, secret: generateSecret() }).getDataVaultStore("oauth-tokens")).getValue("gh:edge");
       } catch (e) { wrong = isCofferError(e) && e.code; }
+      // A passphrase secret: scrypt, loaded on first use, must be in the bundle and run here too.
+      const phrase = await createVault({ url, apiKey, secret: "a passphrase long enough for the edge" })
+        .getDataVaultStore("oauth-tokens");
+      await phrase.setValue("gh:phrase", "sealed under a passphrase");
       return JSON.stringify({
         value: await store.getValue("gh:edge"),
+        phrase: await phrase.getValue("gh:phrase"),
         missing: await store.getValue("gh:none"),
         keys: keys.sort(),
         wrong,
@@ -59,6 +64,7 @@ describe("SDK in an edge runtime", () => {
     })`) as (url: string, apiKey: string) => Promise<string>;
     expect(JSON.parse(await run(vault.url, apiKey))).toEqual({
       value: "ghp_from_the_edge",
+      phrase: "sealed under a passphrase",
       missing: null,
       keys: ["gh:a", "gh:b", "gh:edge"],
       wrong: "WRONG_SECRET",

@@ -1,4 +1,3 @@
-import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { CofferError } from "./errors.js";
@@ -73,7 +72,10 @@ export function secretKeyMaterial(parsed: ParsedSecret): Uint8Array | Promise<Ui
   const cacheKey = toHex(sha256(passphrase));
   let ikm = stretched.get(cacheKey);
   if (!ikm) {
-    ikm = scryptAsync(passphrase, PASSPHRASE_SALT, PASSPHRASE_SCRYPT);
+    // Loaded on first use: apps on generated secrets never pay for the module at startup.
+    ikm = import("@noble/hashes/scrypt.js").then(({ scryptAsync }) =>
+      scryptAsync(passphrase, PASSPHRASE_SALT, PASSPHRASE_SCRYPT),
+    );
     stretched.set(cacheKey, ikm);
     ikm.catch(() => stretched.delete(cacheKey));
   }
