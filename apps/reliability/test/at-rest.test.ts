@@ -56,7 +56,7 @@ function scan(paths: string[], needles: Record<string, string>): Scan {
     result.bytes += data.length;
     result.files++;
     for (const [name, form] of forms) {
-      if (data.includes(form)) (result.found[name] ??= []).push(path);
+      if (data.includes(form)) result.found[name] = [...(result.found[name] ?? []), path];
     }
   }
   return result;

@@ -141,7 +141,8 @@ describe("envelope fuzzing", () => {
         if (!isCofferError(error)) failures.push(`#${i} ${mutation}: ${String(error)}`);
         else {
           codes[error.code] = (codes[error.code] ?? 0) + 1;
-          const m = (codesByMutation[mutation] ??= {});
+          const m = codesByMutation[mutation] ?? {};
+          codesByMutation[mutation] = m;
           m[error.code] = (m[error.code] ?? 0) + 1;
         }
       }
