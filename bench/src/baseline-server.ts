@@ -1,6 +1,7 @@
 // The floor any vault pays: the same HTTP framework (Fastify, the version apps/server uses) and
 // the same database (better-sqlite3 with the server's pragmas, or the postgres client with the
-// server's pool size) serving plaintext get/put: no auth, no crypto, no audit, no rate limit.
+// server's pool size) serving plaintext get/put: no auth, no crypto, no audit, no rate limit. On
+// SQLite it groups concurrent writes into one transaction, as the server does.
 // Run as a child process (compiled by the harness to plain JS, like the server's dist): it prints
 // `{"url": …}` once listening, and stops on SIGTERM.
 import Database from "better-sqlite3";
@@ -30,14 +31,31 @@ function sqliteStore(file: string): Store {
   const getMany = db.prepare<[string], { id: string; value: string }>(
     "SELECT id, value FROM kv WHERE id IN (SELECT value FROM json_each(?))",
   );
-  const putMany = db.transaction((entries: Array<{ id: string; value: string }>) => {
-    for (const e of entries) put.get(e.id, e.value);
-  });
+  const putMany = db.transaction((entries: Array<{ id: string; value: string }>) =>
+    entries.map((e) => put.get(e.id, e.value)?.version ?? 0),
+  );
+  // Group commit, as the vault service does: the writes of one event-loop turn share one
+  // transaction (one fsync), so the floor is not a naive one-fsync-per-request store.
+  let pending: Array<{ id: string; value: string; done: (v: number | Error) => void }> = [];
+  const commit = () => {
+    const batch = pending;
+    pending = [];
+    try {
+      const versions = putMany(batch);
+      for (const [i, p] of batch.entries()) p.done(versions[i] ?? 0);
+    } catch (error) {
+      for (const p of batch) p.done(error as Error);
+    }
+  };
   return {
     get: async (id) => get.get(id)?.value,
     getMany: async (ids) => getMany.all(JSON.stringify(ids)),
-    put: async (id, value) => put.get(id, value)?.version ?? 0,
-    putMany: async (entries) => putMany(entries),
+    put: (id, value) =>
+      new Promise<number>((resolve, reject) => {
+        pending.push({ id, value, done: (v) => (v instanceof Error ? reject(v) : resolve(v)) });
+        if (pending.length === 1) setImmediate(commit);
+      }),
+    putMany: async (entries) => void putMany(entries),
     close: async () => void db.close(),
   };
 }

@@ -137,9 +137,11 @@ function e2eSection(e2e: E2eResult): string {
     "",
     `${fmtBytes(s.valueBytes)} values, ${s.keyspace.toLocaleString("en")} keys, getValues in batches of ${s.batch}. Closed loop at concurrency c;`,
     `${s.rounds} alternating rounds of ${s.durationMs / 1000} s (after ${s.warmupMs / 1000} s warm-up) per side; medians of rounds. Ratio = coffer/baseline.`,
-    "Baseline: the same Fastify and database, plaintext get/put, no auth, no crypto, driven by plain fetch.",
+    "Baseline: the same Fastify and database, plaintext get/put, no auth, no crypto, driven by plain fetch; on SQLite it",
+    "groups concurrent writes into one transaction as the server does (else it would pay one fsync per write).",
     "Server: COFFER_LOG_LEVEL=warn (request logging would dominate), rate limiter on at 10^9/min (paid, never refusing).",
-    "getValues counts batches per second. RSS: peak of the server process during a round.",
+    "getValues counts batches per second. RSS: peak of the server process during a round. CPU/op: user+system time of the",
+    "server process (/proc) and of the client (the harness: SDK or plain fetch) per operation; client and server share the cores.",
   ];
   for (const engine of Object.keys(e2e.idleRss)) {
     const idle = e2e.idleRss[engine];
@@ -160,6 +162,10 @@ function e2eSection(e2e: E2eResult): string {
           "p99 base",
           "RSS coffer",
           "RSS base",
+          "server CPU/op",
+          "base",
+          "client CPU/op",
+          "base",
         ],
         e2e.cells
           .filter((c) => c.engine === engine)
@@ -175,6 +181,10 @@ function e2eSection(e2e: E2eResult): string {
             fmtMs(c.baseline.p99Ms),
             fmtBytes(c.coffer.serverRssBytes),
             fmtBytes(c.baseline.serverRssBytes),
+            fmtUs(c.coffer.serverCpuUsPerOp),
+            fmtUs(c.baseline.serverCpuUsPerOp),
+            fmtUs(c.coffer.clientCpuUsPerOp),
+            fmtUs(c.baseline.clientCpuUsPerOp),
           ]),
       ),
     );

@@ -13,7 +13,7 @@ import {
 import { openEngine } from "../engines.js";
 import { type LoadResult, runLoad } from "../load.js";
 import { startBaselineServer, startCofferServer } from "../processes.js";
-import { sampleRss } from "../rss.js";
+import { cpuMsOf, sampleRss } from "../rss.js";
 import type { Engine, Settings } from "../settings.js";
 import { median } from "../stats.js";
 
@@ -27,6 +27,9 @@ export interface SideFigures {
   p99Ms: number;
   /** Peak server RSS during a round, median over rounds. */
   serverRssBytes: number;
+  /** CPU time per operation (user + system), median over rounds: where the cost is. */
+  serverCpuUsPerOp: number;
+  clientCpuUsPerOp: number;
   errors: number;
   rounds: LoadResult[];
 }
@@ -73,12 +76,21 @@ function operation(op: E2eOp, client: Client, keyspace: number, batch: number, v
   }
 }
 
-function summarise(rounds: Array<{ load: LoadResult; rss: number }>): SideFigures {
+interface Round {
+  load: LoadResult;
+  rss: number;
+  serverCpuUsPerOp: number;
+  clientCpuUsPerOp: number;
+}
+
+function summarise(rounds: Round[]): SideFigures {
   return {
     opsPerSec: median(rounds.map((r) => r.load.opsPerSec)),
     p50Ms: median(rounds.map((r) => r.load.p50Ms)),
     p99Ms: median(rounds.map((r) => r.load.p99Ms)),
     serverRssBytes: median(rounds.map((r) => r.rss)),
+    serverCpuUsPerOp: median(rounds.map((r) => r.serverCpuUsPerOp)),
+    clientCpuUsPerOp: median(rounds.map((r) => r.clientCpuUsPerOp)),
     errors: rounds.reduce((n, r) => n + r.load.errors, 0),
     rounds: rounds.map((r) => r.load),
   };
@@ -116,10 +128,7 @@ async function runEngine(engine: Engine, settings: Settings, result: E2eResult):
     };
     for (const op of E2E_OPS) {
       for (const concurrency of s.concurrencies) {
-        const rounds = {
-          baseline: [] as Array<{ load: LoadResult; rss: number }>,
-          coffer: [] as Array<{ load: LoadResult; rss: number }>,
-        };
+        const rounds = { baseline: [] as Round[], coffer: [] as Round[] };
         for (let round = 0; round < s.rounds; round++) {
           // Alternate who goes first, so a drift in machine load favours neither.
           const order =
@@ -127,13 +136,23 @@ async function runEngine(engine: Engine, settings: Settings, result: E2eResult):
           for (const name of order) {
             const side = sides[name];
             const sampler = sampleRss([side.pid]);
+            const serverCpu = cpuMsOf(side.pid);
+            const clientCpu = process.cpuUsage();
             const load = await runLoad({
               concurrency,
               warmupMs: s.warmupMs,
               durationMs: s.durationMs,
               op: operation(op, side.client, s.keyspace, s.batch, value),
             });
-            rounds[name].push({ load, rss: sampler.stop().total });
+            // Over warm-up and window alike: per operation completed in both (rate × total time).
+            const ops = load.opsPerSec * ((s.warmupMs + s.durationMs) / 1000);
+            const client = process.cpuUsage(clientCpu);
+            rounds[name].push({
+              load,
+              rss: sampler.stop().total,
+              serverCpuUsPerOp: ((cpuMsOf(side.pid) - serverCpu) * 1000) / ops,
+              clientCpuUsPerOp: (client.user + client.system) / ops,
+            });
           }
         }
         const b = summarise(rounds.baseline);
