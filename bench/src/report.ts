@@ -45,7 +45,11 @@ export function table(headers: string[], rows: string[][]): string {
 export function targets(r: Omit<Results, "targets">): Target[] {
   const out: Target[] = [];
   for (const t of r.seal?.targets ?? []) {
-    out.push({ name: `sealing: ${t.name.replaceAll("x ", "× ")}`, pass: t.ok, measured: t.figure });
+    out.push({
+      name: `sealing: ${t.name.replaceAll("x ", "× ")}`,
+      pass: t.ok,
+      measured: t.figure.replace(/(\d)x\b/g, "$1×"),
+    });
   }
   const cell = (op: string, c: number) =>
     r.e2e?.cells.find((x) => x.engine === "sqlite" && x.op === op && x.concurrency === c);
