@@ -23,7 +23,7 @@ export const SIZE = FULL
     }
   : {
       kills: 4,
-      soakMs: 15_000,
+      soakMs: 10_000,
       soakConcurrency: 32,
       outages: 1,
       outageMs: 2_000,
