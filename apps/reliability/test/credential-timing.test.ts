@@ -1,5 +1,6 @@
-// Credential checks take the same time for a wrong key whatever it gets right: an unknown id, a
-// known id with a wrong secret, a secret right but for its tail. Measured in-process on the real
+// Credential checks take the same time for a wrong key whatever it gets right: a known id with a
+// wrong secret, half the secret right, all but its last character right (and, bounded loosely, an
+// unknown id). Measured in-process on the real
 // Vault's authenticate functions (real SQLite, on a RAM disk when there is one so that fsync noise
 // does not hide microseconds), classes interleaved in random order, medians compared and a
 // Mann-Whitney U test between the unknown-id and known-id classes reported.
@@ -16,9 +17,18 @@ import { SIZE } from "../src/size.js";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const LOWER = "abcdefghijklmnopqrstuvwxyz0123456789";
-/** Medians may differ by this ratio, or by this many microseconds, whichever is larger. */
-const MAX_RATIO = 1.15;
-const MAX_DIFF_US = 5;
+/**
+ * Among wrong keys with a known id, whatever part of the secret is right, medians may differ by
+ * this ratio or by this many microseconds, whichever is larger: the secret is compared by hash in
+ * constant time, so a right prefix must buy nothing.
+ */
+const MAX_RATIO = 1.05;
+const MAX_DIFF_US = 2;
+/**
+ * An unknown id skips reading a row (~5 µs here). Ids are public identifiers (the `coffer_key_<id>`
+ * prefix that listings and audit events show), so this is reported, and only bounded loosely.
+ */
+const MAX_ID_RATIO = 1.5;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -117,9 +127,13 @@ describe("credential timing", () => {
       const medians = Object.fromEntries(
         Object.entries(samples).map(([k, v]) => [k, Math.round(median(v) * 100) / 100]),
       );
-      const values = Object.values(medians);
+      const secretClasses = names.filter((name) => name.startsWith("known id"));
+      const values = secretClasses.map((name) => medians[name] as number);
       const lo = Math.min(...values);
       const hi = Math.max(...values);
+      const idRatio =
+        Math.max(lo, medians["unknown id"] as number) /
+        Math.min(lo, medians["unknown id"] as number);
       const test = mannWhitney(
         samples["unknown id"] as number[],
         samples["known id, wrong secret"] as number[],
@@ -127,16 +141,18 @@ describe("credential timing", () => {
       report(`credential-timing-${kind}`, {
         samplesPerClass: SIZE.timingSamples,
         mediansUs: medians,
-        maxOverMinRatio: Math.round((hi / lo) * 1000) / 1000,
-        maxMinusMinUs: Math.round((hi - lo) * 100) / 100,
+        knownIdMaxOverMinRatio: Math.round((hi / lo) * 1000) / 1000,
+        knownIdMaxMinusMinUs: Math.round((hi - lo) * 100) / 100,
+        unknownVsKnownIdRatio: Math.round(idRatio * 1000) / 1000,
         mannWhitneyUnknownVsKnown: {
           z: Math.round(test.z * 100) / 100,
           probabilityUnknownSlower: Math.round(test.pSuperiority * 1000) / 1000,
         },
-        bound: `ratio <= ${MAX_RATIO} or difference <= ${MAX_DIFF_US} us`,
+        bound: `known-id classes: ratio <= ${MAX_RATIO} or difference <= ${MAX_DIFF_US} us; unknown vs known id: ratio <= ${MAX_ID_RATIO}`,
         storage: dataDir.startsWith("/dev/shm") ? "sqlite on tmpfs" : "sqlite on disk",
       });
       expect(hi / lo <= MAX_RATIO || hi - lo <= MAX_DIFF_US, JSON.stringify(medians)).toBe(true);
+      expect(idRatio, JSON.stringify(medians)).toBeLessThanOrEqual(MAX_ID_RATIO);
     },
     300_000,
   );

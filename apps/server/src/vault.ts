@@ -86,11 +86,7 @@ export class Vault {
   // ── Authentication ────────────────────────────────────────────────────────────────────────
 
   /** Resolves `Authorization: Bearer <API key>`; refusals are audited. */
-  authenticateApiKey(header: string | undefined): Promise<Principal & { kind: "key" }> {
-    return refusedAtFloor(() => this.#authenticateApiKey(header));
-  }
-
-  async #authenticateApiKey(header: string | undefined): Promise<Principal & { kind: "key" }> {
+  async authenticateApiKey(header: string | undefined): Promise<Principal & { kind: "key" }> {
     const token = bearer(header);
     const parsed = token === undefined ? undefined : parseToken(token);
     if (parsed?.kind === "admin") {
@@ -127,11 +123,7 @@ export class Vault {
   }
 
   /** Resolves `Authorization: Bearer <admin token>`; refusals are audited. */
-  authenticateAdmin(header: string | undefined): Promise<Principal & { kind: "admin" }> {
-    return refusedAtFloor(() => this.#authenticateAdmin(header));
-  }
-
-  async #authenticateAdmin(header: string | undefined): Promise<Principal & { kind: "admin" }> {
+  async authenticateAdmin(header: string | undefined): Promise<Principal & { kind: "admin" }> {
     const token = bearer(header);
     const parsed = token === undefined ? undefined : parseToken(token);
     if (parsed?.kind === "key") {
@@ -690,22 +682,6 @@ export class Vault {
         },
       ])
       .catch(() => {});
-  }
-}
-
-// A lookup that finds a key costs a few microseconds more than one that finds none (a row to read
-// and map), which told a known key id from an unknown one. Refusals therefore end no sooner than
-// this long after they began, whatever was wrong; accepted credentials never wait.
-const AUTH_REFUSAL_FLOOR_MS = 2;
-
-async function refusedAtFloor<T>(attempt: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await attempt();
-  } catch (error) {
-    const remaining = AUTH_REFUSAL_FLOOR_MS - (performance.now() - started);
-    if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
-    throw error;
   }
 }
 
