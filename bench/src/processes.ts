@@ -130,6 +130,8 @@ export interface CofferServerOptions {
   source: boolean;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeFlags?: string[];
+  /** COFFER_RATE_LIMIT; default 10^9 a minute (on, never refusing). 0 turns the limiter off. */
+  rateLimit?: number;
 }
 
 /**
@@ -148,7 +150,7 @@ export async function startCofferServer(options: CofferServerOptions): Promise<C
       COFFER_DATABASE_URL: options.databaseUrl,
       COFFER_MASTER_KEY: options.masterKey,
       COFFER_LOG_LEVEL: "warn",
-      COFFER_RATE_LIMIT: "1000000000",
+      COFFER_RATE_LIMIT: String(options.rateLimit ?? 1_000_000_000),
     },
     "the Coffer server",
   );
