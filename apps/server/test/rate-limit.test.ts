@@ -1,6 +1,8 @@
 // Per-API-key rate limit: 429 RATE_LIMITED with Retry-After past the budget, on both engines
 // (PostgreSQL keeps the counter in the database so several processes share one budget).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openPostgresStorage } from "../src/storage/postgres.js";
+import { startPostgres, type TestPostgres } from "../src/testing/postgres.js";
 import { type Engine, startTestServer, type TestServer } from "./helpers/vault-server.js";
 
 describe.each<Engine>(["sqlite", "postgres"])("rate limit on %s", (engine) => {
@@ -43,5 +45,33 @@ describe.each<Engine>(["sqlite", "postgres"])("rate limit on %s", (engine) => {
     expect(
       (await vault.call("GET", "/v1/stores/oauth-tokens", { token: await newKey() })).status,
     ).toBe(200);
+  });
+});
+
+describe("the PostgreSQL budget is shared", () => {
+  let pg: TestPostgres;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  });
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  it("by processes on one database: hits counted by one are seen by the other within a sync", async () => {
+    const [a, b] = [openPostgresStorage({ url: pg.url }), openPostgresStorage({ url: pg.url })];
+    try {
+      await a.migrate();
+      const window = Date.now() - (Date.now() % 60_000);
+      for (let i = 1; i <= 5; i++) expect(await a.hitRateLimit("key:shared", window)).toBe(i);
+      // Counted in memory, sent within a quarter second: the other process then starts from there.
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await b.hitRateLimit("key:shared", window); // its first hit fetches the shared total
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await b.hitRateLimit("key:shared", window)).toBe(7);
+      expect(await a.hitRateLimit("key:other", window)).toBe(1);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });

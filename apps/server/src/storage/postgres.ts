@@ -16,7 +16,7 @@ import {
   storeNotFound,
 } from "./errors.js";
 import { handoff } from "./handoff.js";
-import { STALE_WINDOW_MS, SWEEP_EVERY_MS } from "./rate-limit.js";
+import { SharedRateLimiter, STALE_WINDOW_MS, SWEEP_EVERY_MS } from "./rate-limit.js";
 import {
   type AdminTokenRow,
   type ApiKeyRow,
@@ -200,6 +200,25 @@ async function writeEntry(
 export function openPostgresStorage(options: { url: string; max?: number }): Storage {
   const sql: Sql = connect(options.url, options.max ?? 10);
   let lastSweep = Number.NEGATIVE_INFINITY;
+  // Shared by every process on this database, but not a write per request: see SharedRateLimiter.
+  const rateLimiter = new SharedRateLimiter((bucket, windowStart, add) =>
+    guard(async () => {
+      // The bucket's earlier windows are over: drop them in the same round trip.
+      const [row] = await sql<{ count: number }[]>`
+        WITH stale AS (
+          DELETE FROM rate_limits WHERE bucket = ${bucket} AND window_start < ${windowStart}
+        )
+        INSERT INTO rate_limits (bucket, window_start, count) VALUES (${bucket}, ${windowStart}, ${add})
+        ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limits.count + ${add}
+        RETURNING count`;
+      if (windowStart - lastSweep >= SWEEP_EVERY_MS) {
+        // Now and then, buckets that went quiet.
+        lastSweep = windowStart;
+        await sql`DELETE FROM rate_limits WHERE window_start < ${windowStart - STALE_WINDOW_MS}`;
+      }
+      return row?.count ?? add;
+    }),
+  );
 
   return {
     engine: "postgres",
@@ -240,6 +259,7 @@ export function openPostgresStorage(options: { url: string; max?: number }): Sto
     },
 
     async close() {
+      await rateLimiter.close();
       await sql.end({ timeout: 5 });
     },
 
@@ -611,22 +631,7 @@ export function openPostgresStorage(options: { url: string; max?: number }): Sto
     },
 
     async hitRateLimit(bucket, windowStart) {
-      return guard(async () => {
-        // The bucket's earlier windows are over: drop them in the same round trip.
-        const [row] = await sql<{ count: number }[]>`
-          WITH stale AS (
-            DELETE FROM rate_limits WHERE bucket = ${bucket} AND window_start < ${windowStart}
-          )
-          INSERT INTO rate_limits (bucket, window_start, count) VALUES (${bucket}, ${windowStart}, 1)
-          ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limits.count + 1
-          RETURNING count`;
-        if (windowStart - lastSweep >= SWEEP_EVERY_MS) {
-          // Now and then, buckets that went quiet.
-          lastSweep = windowStart;
-          await sql`DELETE FROM rate_limits WHERE window_start < ${windowStart - STALE_WINDOW_MS}`;
-        }
-        return row?.count ?? 1;
-      });
+      return rateLimiter.hit(bucket, windowStart);
     },
 
     exportAll() {

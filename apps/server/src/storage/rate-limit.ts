@@ -31,3 +31,88 @@ export class MemoryRateLimiter {
     }
   }
 }
+
+/** Adds `add` hits to a bucket's window in the shared database; returns the window's new total. */
+export type AddHits = (bucket: string, windowStart: number, add: number) => Promise<number>;
+
+interface SharedWindow {
+  windowStart: number;
+  /** The database's total as last read (our sent hits included). */
+  shared: number;
+  /** Sent, not yet confirmed. */
+  inflight: number;
+  /** Counted here, not yet sent. */
+  pending: number;
+  lastSync: number;
+}
+
+/**
+ * Counters shared by several processes through the database, without a database write per request:
+ * hits are counted in memory and sent as one increment per busy bucket at most every `syncMs`,
+ * which also brings back what the other processes counted. A hit's count is the last shared total
+ * plus the hits not yet in it, so together N processes may overshoot a limit by what they accept
+ * within one sync interval.
+ */
+export class SharedRateLimiter {
+  private readonly windows = new Map<string, SharedWindow>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly addHits: AddHits,
+    private readonly syncMs = 250,
+  ) {
+    // Quiet buckets still get their last hits sent.
+    this.timer = setInterval(() => {
+      for (const bucket of this.windows.keys()) this.sync(bucket);
+    }, syncMs);
+    this.timer.unref();
+  }
+
+  hit(bucket: string, windowStart: number, now = Date.now()): number {
+    let window = this.windows.get(bucket);
+    if (window === undefined || windowStart > window.windowStart) {
+      window = {
+        windowStart,
+        shared: 0,
+        inflight: 0,
+        pending: 0,
+        lastSync: Number.NEGATIVE_INFINITY,
+      };
+      this.windows.set(bucket, window);
+    }
+    window.pending += 1;
+    if (now - window.lastSync >= this.syncMs) this.sync(bucket, now);
+    return window.shared + window.inflight + window.pending;
+  }
+
+  /** Sends what is pending and stops the timer. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all([...this.windows.keys()].map((bucket) => this.sync(bucket)));
+  }
+
+  private sync(bucket: string, now = Date.now()): Promise<void> | undefined {
+    const window = this.windows.get(bucket);
+    if (window === undefined || window.inflight > 0) return undefined;
+    if (window.pending === 0) {
+      // Forget windows nobody has hit for a whole sync interval and more.
+      if (now - window.lastSync > STALE_WINDOW_MS) this.windows.delete(bucket);
+      return undefined;
+    }
+    const add = window.pending;
+    window.pending = 0;
+    window.inflight = add;
+    window.lastSync = now;
+    return this.addHits(bucket, window.windowStart, add).then(
+      (total) => {
+        window.inflight = 0;
+        window.shared = Math.max(window.shared + add, total);
+      },
+      () => {
+        // The database is away: keep the hits and send them with the next sync.
+        window.inflight = 0;
+        window.pending += add;
+      },
+    );
+  }
+}

@@ -228,7 +228,8 @@ export interface Storage {
 
   /**
    * Counts one request for `bucket` in the fixed window starting at `windowStart` and returns
-   * the count so far in that window (shared by every process on the same database).
+   * the count so far in that window. PostgreSQL shares it between processes, syncing about four
+   * times a second rather than writing per request; SQLite counts in the one server process.
    */
   hitRateLimit(bucket: string, windowStart: number): Promise<number>;
 
