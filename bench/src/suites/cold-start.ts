@@ -9,7 +9,9 @@ import { compile, startCofferServer } from "../processes.js";
 import type { Settings } from "../settings.js";
 import { median } from "../stats.js";
 
-const KINDS = ["node", "generated", "passphrase"] as const;
+// "fetch": an ES module that makes one request with the same global fetch, the floor of any
+// fetch-based client (Node 20 loads its fetch, undici, lazily on first use).
+const KINDS = ["node", "fetch", "generated", "passphrase"] as const;
 type Kind = (typeof KINDS)[number];
 
 export interface ColdStartResult {
@@ -19,7 +21,7 @@ export interface ColdStartResult {
   /** Median of performance.now() at the value's arrival inside the child (ms since its start). */
   inProcessMs: Record<"generated" | "passphrase", number>;
   /** wallMs minus plain node's. */
-  beyondNodeMs: Record<"generated" | "passphrase", number>;
+  beyondNodeMs: Record<"fetch" | "generated" | "passphrase", number>;
 }
 
 function timeChild(
@@ -75,6 +77,7 @@ export async function runColdStart(settings: Settings): Promise<ColdStartResult>
     const script = compile("cold-start-client");
     const samples: Record<Kind, Array<{ wallMs: number; inProcessMs: number }>> = {
       node: [],
+      fetch: [],
       generated: [],
       passphrase: [],
     };
@@ -84,25 +87,40 @@ export async function runColdStart(settings: Settings): Promise<ColdStartResult>
         const sample =
           kind === "node"
             ? await timeChild(["-e", ""], {})
-            : await timeChild([script], {
-                BENCH_URL: server.url,
-                BENCH_API_KEY: server.apiKey,
-                BENCH_SECRET: secrets[kind],
-                BENCH_STORE: `cold-${kind}`,
-                BENCH_EXPECT: `value for ${kind}`,
-              });
+            : kind === "fetch"
+              ? await timeChild(
+                  [
+                    "--input-type=module",
+                    "-e",
+                    `await (await fetch("${server.url}/healthz")).text()`,
+                  ],
+                  {},
+                )
+              : await timeChild([script], {
+                  BENCH_URL: server.url,
+                  BENCH_API_KEY: server.apiKey,
+                  BENCH_SECRET: secrets[kind],
+                  BENCH_STORE: `cold-${kind}`,
+                  BENCH_EXPECT: `value for ${kind}`,
+                });
         if (run >= 0) samples[kind].push(sample);
       }
     }
     const wall = (kind: Kind) => median(samples[kind].map((s) => s.wallMs));
     const result: ColdStartResult = {
       runs: settings.coldStart.runs,
-      wallMs: { node: wall("node"), generated: wall("generated"), passphrase: wall("passphrase") },
+      wallMs: {
+        node: wall("node"),
+        fetch: wall("fetch"),
+        generated: wall("generated"),
+        passphrase: wall("passphrase"),
+      },
       inProcessMs: {
         generated: median(samples.generated.map((s) => s.inProcessMs)),
         passphrase: median(samples.passphrase.map((s) => s.inProcessMs)),
       },
       beyondNodeMs: {
+        fetch: wall("fetch") - wall("node"),
         generated: wall("generated") - wall("node"),
         passphrase: wall("passphrase") - wall("node"),
       },
