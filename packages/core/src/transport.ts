@@ -34,6 +34,8 @@ const RETRYABLE = new Set<CofferErrorCode>([
   "NETWORK_ERROR",
   "TIMEOUT",
   "RATE_LIMITED",
+  // The server did not get the whole request in time, so it did nothing with it.
+  "REQUEST_TIMEOUT",
 ]);
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|[^.]+\.localhost)$/i;
 
