@@ -317,6 +317,11 @@ async function start(ctx: Context): Promise<void> {
     }
     stopping = true;
     ctx.note(`Received ${signal}: stopping (finishing in-flight requests)…`);
+    // A safety net past the server's own grace period: a stop must never hang.
+    setTimeout(() => {
+      ctx.note("coffer-server: still stopping after 20 s: exiting now.");
+      process.exit(1);
+    }, 20_000).unref();
     running.close().then(
       () => process.exit(0),
       (error: unknown) => {

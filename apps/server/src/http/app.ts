@@ -109,8 +109,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   // Node closes a CONNECT without a word when nobody listens: answer it like any unknown route.
+  // The socket is the handler's from then on, outside the server's connection list, so it is
+  // destroyed once the answer is out: a client keeping it open would otherwise hold up a stop.
   app.server.on("connect", (_request: unknown, socket: import("node:stream").Duplex) => {
-    socket.end(errorResponse(404, "Not Found", new CofferError("NOT_FOUND", "No such route.")));
+    socket.end(
+      errorResponse(404, "Not Found", new CofferError("NOT_FOUND", "No such route.")),
+      () => socket.destroy(),
+    );
   });
 
   const metrics = new Registry();
