@@ -1,5 +1,5 @@
 // Snapshot of the public surface, and the package.json shape that keeps browsers out.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { expect, it } from "vitest";
 
 it("exports exactly this public API", async () => {

@@ -1,5 +1,5 @@
 // Snapshot of the public surface: adding or removing an export has to be deliberate.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as nestjs from "@coffer/nestjs";
 import { expect, it } from "vitest";
 
