@@ -97,10 +97,13 @@ describe("rotate", () => {
     await fill("interrupted", secretA);
     // A fetch that stops working after 20 requests: the network going away mid-rotation.
     let requests = 0;
+    const sent: Array<Promise<Response>> = [];
     const failing: typeof fetch = (input, init) => {
       requests++;
       if (requests > 20) return Promise.reject(new TypeError("fetch failed"));
-      return fetch(input, init);
+      const response = fetch(input, init);
+      sent.push(response);
+      return response;
     };
     const first = await coffer(["rotate", "interrupted"], {
       env: env(secretB, [secretA]),
@@ -108,6 +111,8 @@ describe("rotate", () => {
     });
     expect(first.code).toBe(1);
     expect(first.stderr).toMatch(/Could not reach the Coffer vault .* \(NETWORK_ERROR\)\n$/);
+    // Moves already sent when the command gave up still land: wait for their answers.
+    await Promise.allSettled(sent);
 
     const midway = await vault.storeInfo("interrupted");
     const underB = midway.keyIds.find((k) => k.keyId === keyId_B)?.count ?? 0;
