@@ -1,5 +1,6 @@
 // Every kind of caller the hostile-input and access suites need, made through the real admin API of
 // a running vault: keys of each scope, a revoked key, another project's key. Tokens stay in memory.
+import { call } from "./http.js";
 
 export interface Principals {
   admin: string;
@@ -16,20 +17,13 @@ export interface Principals {
   ids: Record<"rw" | "readOnly" | "scoped" | "revoked" | "otherProject", string>;
 }
 
+/** An admin call that must succeed; its JSON body. */
 async function admin(url: string, token: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (response.status >= 300) {
-    throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json.error)}`);
+  const answer = await call(url, token, method, path, body);
+  if (answer.status === 0 || answer.status >= 300) {
+    throw new Error(`${method} ${path}: ${answer.status} ${answer.code}`);
   }
-  return json;
+  return answer.body as Record<string, unknown>;
 }
 
 export async function createPrincipals(
@@ -37,13 +31,13 @@ export async function createPrincipals(
   adminToken: string,
   stores: [string, string] = ["alpha", "beta"],
 ): Promise<Principals> {
-  const call = (method: string, path: string, body?: unknown) =>
+  const adminCall = (method: string, path: string, body?: unknown) =>
     admin(url, adminToken, method, path, body);
-  for (const id of stores) await call("POST", "/v1/admin/projects/default/stores", { id });
-  await call("POST", "/v1/admin/projects", { id: "other" });
-  await call("POST", "/v1/admin/projects/other/stores", { id: stores[0] });
+  for (const id of stores) await adminCall("POST", "/v1/admin/projects/default/stores", { id });
+  await adminCall("POST", "/v1/admin/projects", { id: "other" });
+  await adminCall("POST", "/v1/admin/projects/other/stores", { id: stores[0] });
   const key = async (project: string, body: Record<string, unknown>) => {
-    const created = (await call("POST", `/v1/admin/projects/${project}/keys`, body)) as {
+    const created = (await adminCall("POST", `/v1/admin/projects/${project}/keys`, body)) as {
       apiKey: string;
       key: { id: string };
     };
@@ -53,7 +47,7 @@ export async function createPrincipals(
   const readOnly = await key("default", { name: "ro", readOnly: true });
   const scoped = await key("default", { name: "scoped", storeIds: [stores[0]] });
   const revoked = await key("default", { name: "revoked" });
-  await call("DELETE", `/v1/admin/projects/default/keys/${revoked.id}`);
+  await adminCall("DELETE", `/v1/admin/projects/default/keys/${revoked.id}`);
   const otherProject = await key("other", { name: "other" });
   return {
     admin: adminToken,

@@ -90,30 +90,35 @@ export function streamWrites(options: {
     const fresh = () => `s${id}-w${w}-k${n++}`;
     const value = () =>
       `v-${Math.random().toString(36).slice(2)}-${"x".repeat(Math.random() * 300)}`;
+    /** Writes `key` (new or overwritten) with a fresh value; true once acknowledged. */
+    const put = async (key: string): Promise<boolean> => {
+      const v = value();
+      const { blindedId, body } = await ledger.sealWrite(key, v);
+      const acknowledged = settle(
+        await call(
+          url,
+          apiKey,
+          "PUT",
+          `/v1/stores/${store}/entries/${blindedId}`,
+          body,
+          options.timeoutMs,
+        ),
+      );
+      if (acknowledged) {
+        ledger.ack(key, v);
+        counts.acknowledgedEntries++;
+        settled.push(key);
+        await options.onAcknowledged?.(key, v);
+      }
+      return acknowledged;
+    };
     while (running) {
       const roll = Math.random();
       let ok: boolean;
       if (roll < 0.12 && settled.length > 0) {
         // Overwrite an existing entry.
         const key = settled.splice(Math.floor(Math.random() * settled.length), 1)[0] as string;
-        const v = value();
-        const { blindedId, body } = await ledger.sealWrite(key, v);
-        ok = settle(
-          await call(
-            url,
-            apiKey,
-            "PUT",
-            `/v1/stores/${store}/entries/${blindedId}`,
-            body,
-            options.timeoutMs,
-          ),
-        );
-        if (ok) {
-          ledger.ack(key, v);
-          counts.acknowledgedEntries++;
-          settled.push(key);
-          await options.onAcknowledged?.(key, v);
-        }
+        ok = await put(key);
       } else if (roll < 0.22 && settled.length > 0) {
         // Delete one.
         const key = settled.splice(Math.floor(Math.random() * settled.length), 1)[0] as string;
@@ -157,25 +162,7 @@ export function streamWrites(options: {
         }
       } else {
         // A new entry.
-        const key = fresh();
-        const v = value();
-        const { blindedId, body } = await ledger.sealWrite(key, v);
-        ok = settle(
-          await call(
-            url,
-            apiKey,
-            "PUT",
-            `/v1/stores/${store}/entries/${blindedId}`,
-            body,
-            options.timeoutMs,
-          ),
-        );
-        if (ok) {
-          ledger.ack(key, v);
-          counts.acknowledgedEntries++;
-          settled.push(key);
-          await options.onAcknowledged?.(key, v);
-        }
+        ok = await put(fresh());
       }
       if (!ok) await sleep(options.pauseAfterFailureMs ?? 20);
     }

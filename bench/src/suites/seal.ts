@@ -3,21 +3,9 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { Row as SealRow } from "../../../packages/core/bench/seal.bench.js";
 import { REPO } from "../processes.js";
 import type { Settings } from "../settings.js";
-
-export interface SealRow {
-  size: string;
-  bytes: number;
-  op: "seal" | "open";
-  cofferUs: number;
-  nobleUs: number;
-  nativeUs: number;
-  stackAuthUs: number;
-  vsNoble: number;
-  vsNative: number;
-  vsStackAuth: number;
-}
 
 export interface SealResult {
   rows: SealRow[];

@@ -77,7 +77,8 @@ function firstCall(kind: "generated" | "passphrase"): { coldMs: number; warmMs: 
   return { coldMs: median(runs.map((r) => r.coldMs)), warmMs: median(runs.map((r) => r.warmMs)) };
 }
 
-interface Row {
+/** One line of the table, as `--json` prints it (the root harness reads it). */
+export interface Row {
   size: string;
   bytes: number;
   op: "seal" | "open";
