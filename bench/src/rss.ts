@@ -1,16 +1,6 @@
 // Resident memory of processes, read from /proc/<pid>/status (Linux), sampled every 100 ms.
 import { readFileSync } from "node:fs";
-
-/** VmRSS of a process in bytes; NaN when unavailable (not Linux, or the process is gone). */
-export function rssOf(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kib = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status)?.[1];
-    return kib === undefined ? Number.NaN : Number(kib) * 1024;
-  } catch {
-    return Number.NaN;
-  }
-}
+import { rssBytes } from "@coffer/testing";
 
 export interface RssPeaks {
   /** Peak RSS of each sampled pid, in bytes. */
@@ -26,7 +16,7 @@ export function sampleRss(pids: readonly number[], intervalMs = 100): { stop(): 
   const sample = () => {
     let sum = 0;
     for (const pid of pids) {
-      const rss = rssOf(pid);
+      const rss = rssBytes(pid);
       if (!Number.isFinite(rss)) continue;
       sum += rss;
       if (rss > (byPid.get(pid) ?? 0)) byPid.set(pid, rss);

@@ -1,6 +1,6 @@
 // Latency percentiles (nearest rank) and the resident memory of a process, for the figures the
 // suites report.
-import { readFileSync } from "node:fs";
+import { rssBytes } from "@coffer/testing";
 
 export interface Percentiles {
   count: number;
@@ -27,14 +27,10 @@ export function percentiles(samples: ArrayLike<number>): Percentiles {
   };
 }
 
-/** Resident set size of a process in MiB, from /proc/<pid>/status (VmRSS); undefined once it is gone. */
-export function rssMiB(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : undefined;
-  } catch {
-    return undefined;
-  }
+/** Resident set size of a process in MiB (one decimal); undefined once it is gone. */
+function rssMiB(pid: number): number | undefined {
+  const bytes = rssBytes(pid);
+  return Number.isNaN(bytes) ? undefined : Math.round((bytes / 2 ** 20) * 10) / 10;
 }
 
 export interface RssSampler {

@@ -95,7 +95,7 @@ export class SharedRateLimiter {
     const window = this.windows.get(bucket);
     if (window === undefined || window.inflight > 0) return undefined;
     if (window.pending === 0) {
-      // Forget windows nobody has hit for a whole sync interval and more.
+      // Forget buckets quiet for longer than any window (they would start afresh anyway).
       if (now - window.lastSync > STALE_WINDOW_MS) this.windows.delete(bucket);
       return undefined;
     }
