@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { type CofferErrorCode, isCofferError } from "./errors.js";
-import { createSealer, generateSecret, MAX_KEY_BYTES, SECRET_PREFIX } from "./index.js";
+import {
+  createSealer,
+  generateSecret,
+  MAX_KEY_BYTES,
+  PASSPHRASE_SCRYPT,
+  SECRET_PREFIX,
+} from "./index.js";
+import { parseSecret, secretKeyMaterial } from "./secret.js";
 
 const STORE = "oauth-tokens";
 
@@ -29,12 +36,16 @@ describe("secrets", () => {
   it("refuses a secret shorter than 32 characters with WEAK_SECRET and says how to make one", async () => {
     expect(await codeOf(() => createSealer({ secret: "x".repeat(31) }))).toBe("WEAK_SECRET");
     expect(await codeOf(() => createSealer({ secret: "" }))).toBe("WEAK_SECRET");
-    try {
-      createSealer({ secret: "hunter2-hunter2" });
-    } catch (error) {
-      expect((error as Error).message).toContain("generateSecret()");
-      expect((error as Error).message).not.toContain("hunter2");
-    }
+    expect(() => createSealer({ secret: "hunter2-hunter2" })).toThrow(
+      expect.objectContaining({
+        code: "WEAK_SECRET",
+        status: 500,
+        message: expect.stringMatching(/generateSecret\(\).*COFFER_SECRET/),
+      }),
+    );
+    expect(() => createSealer({ secret: "hunter2-hunter2" })).toThrow(/npx @coffer\/cli secret/);
+    expect(() => createSealer({ secret: "hunter2-hunter2" })).not.toThrow(/hunter2/);
+    expect(await codeOf(() => createSealer({ secret: "x".repeat(32) }))).toBe("none");
   });
 
   it("refuses a weak previous secret too", async () => {
@@ -47,6 +58,16 @@ describe("secrets", () => {
   it("refuses a truncated generated secret instead of treating it as a passphrase", async () => {
     const secret = generateSecret().slice(0, -2);
     expect(await codeOf(() => createSealer({ secret }))).toBe("INVALID_ARGUMENT");
+  });
+
+  it("refuses a generated secret with something pasted around it, which would silently be a passphrase", async () => {
+    const secret = generateSecret();
+    for (const mangled of [`"${secret}"`, ` ${secret}`, `COFFER_SECRET=${secret}`, `${secret}\n`]) {
+      expect(await codeOf(() => createSealer({ secret: mangled })), JSON.stringify(mangled)).toBe(
+        "INVALID_ARGUMENT",
+      );
+      expect(() => createSealer({ secret: mangled })).not.toThrow(secret.slice(14));
+    }
   });
 
   it("refuses non-string secrets and options", async () => {
@@ -64,6 +85,28 @@ describe("secrets", () => {
     const sealed = await a.seal(STORE, "gh:1", "token");
     expect((await b.open(STORE, sealed.blindedId, sealed.envelope)).value).toBe("token");
     expect(await a.keyId()).not.toBe(await createSealer({ secret: `${passphrase}!` }).keyId());
+  });
+});
+
+describe("key derivation cost", () => {
+  it("takes a generated secret straight to HKDF: its keying material is ready, no KDF runs", () => {
+    const material = secretKeyMaterial(parseSecret(generateSecret()));
+    expect(material).toBeInstanceOf(Uint8Array);
+    expect((material as Uint8Array).length).toBe(32);
+  });
+
+  it("stretches a passphrase with scrypt once per process, then reuses it", async () => {
+    expect(PASSPHRASE_SCRYPT).toMatchObject({ N: 2 ** 15, r: 8, p: 1 });
+    const passphrase = `a passphrase stretched only once, clé ${Math.random()}`;
+    const first = secretKeyMaterial(parseSecret(passphrase));
+    expect(first).toBeInstanceOf(Promise);
+    // Every later sealer on the same passphrase shares the one scrypt run.
+    expect(secretKeyMaterial(parseSecret(passphrase))).toBe(first);
+    const a = createSealer({ secret: passphrase });
+    const b = createSealer({ secret: generateSecret(), previousSecrets: [passphrase] });
+    expect(secretKeyMaterial(parseSecret(passphrase))).toBe(first);
+    expect((await b.keyIds())[1]).toBe(await a.keyId());
+    expect(secretKeyMaterial(parseSecret(passphrase.normalize("NFD")))).toBe(first);
   });
 });
 
@@ -90,7 +133,6 @@ describe("blindKey", () => {
         "INVALID_ARGUMENT",
       );
     }
-    expect(await codeOf(sealer.blindKey(STORE, ""))).toBe("INVALID_ARGUMENT");
     expect(await codeOf(sealer.blindKey(STORE, "\uD800"))).toBe("INVALID_ARGUMENT");
     expect(await codeOf(sealer.blindKey(STORE, "k".repeat(MAX_KEY_BYTES + 1)))).toBe(
       "INVALID_ARGUMENT",
@@ -102,6 +144,16 @@ describe("blindKey", () => {
 describe("seal and open", () => {
   const secret = generateSecret();
   const sealer = createSealer({ secret });
+
+  it("round-trips the empty key, which blinds like any other", async () => {
+    const sealed = await sealer.seal(STORE, "", "v");
+    expect(sealed.blindedId).toBe(await sealer.blindKey(STORE, ""));
+    expect(sealed.blindedId).not.toBe(await sealer.blindKey(STORE, " "));
+    expect(await sealer.open(STORE, sealed.blindedId, sealed.envelope)).toMatchObject({
+      key: "",
+      value: "v",
+    });
+  });
 
   it("round-trips strings and bytes", async () => {
     for (const value of ["ghp_abc", "", 'line\nbreak\t"quoted" <b>html</b> 🔐', "é".repeat(5000)]) {
@@ -203,6 +255,7 @@ describe("errors never reveal secrets, keys or values", () => {
     const attempts: Array<() => unknown> = [
       () => createSealer({ secret: "MARKER-SHORT" }),
       () => createSealer({ secret: `${secret.slice(0, -1)}` }),
+      () => createSealer({ secret: `"${secret}"` }),
       () => sealer.seal(STORE, `MARKER-KEY${"x".repeat(MAX_KEY_BYTES)}`, value),
       () => sealer.seal(STORE, "MARKER-KEY\uD800", value),
       () => sealer.seal(STORE, key, "MARKER-VALUE\uD800"),

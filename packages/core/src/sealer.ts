@@ -1,3 +1,4 @@
+import { isBytes } from "@noble/ciphers/utils.js";
 import { assertStoreId, invalidArgument, isWellFormed, utf8 } from "./internal/bytes.js";
 import { type Padding, VALUE_BYTES, VALUE_TEXT, type ValueType } from "./internal/envelope.js";
 import { Keyring } from "./internal/keyring.js";
@@ -58,7 +59,8 @@ export interface Sealer {
 }
 
 /**
- * Creates a sealer. Throws `WEAK_SECRET` at once for a secret shorter than 32 characters.
+ * Creates a sealer. Throws `WEAK_SECRET` at once for a secret shorter than 32 characters, and
+ * `INVALID_ARGUMENT` for a generated secret that was truncated or pasted with something around it.
  *
  * @example
  * ```ts
@@ -92,7 +94,7 @@ export function createSealer(options: SealerOptions): Sealer {
   const open = async (storeId: string, blindedId: string, envelope: Uint8Array) => {
     assertStoreId(storeId);
     const blinded = assertBlindedId(blindedId);
-    if (!(envelope instanceof Uint8Array)) throw invalidArgument("envelope must be a Uint8Array.");
+    if (!isBytes(envelope)) throw invalidArgument("envelope must be a Uint8Array.");
     return (await keyring).open(storeId, blinded, envelope);
   };
 
@@ -129,7 +131,6 @@ export function createSealer(options: SealerOptions): Sealer {
 
 function encodeKey(key: unknown): Uint8Array {
   if (typeof key !== "string") throw invalidArgument("The key must be a string.");
-  if (key.length === 0) throw invalidArgument("The key must not be empty.");
   if (!isWellFormed(key)) {
     throw invalidArgument("The key contains a lone UTF-16 surrogate and has no UTF-8 form.");
   }
@@ -147,7 +148,8 @@ function encodeValue(value: unknown): [ValueType, Uint8Array] {
       throw invalidArgument("The value contains a lone UTF-16 surrogate and has no UTF-8 form.");
     }
     result = [VALUE_TEXT, utf8(value)];
-  } else if (value instanceof Uint8Array) {
+  } else if (isBytes(value)) {
+    // isBytes, not instanceof: also a Uint8Array of another realm (a vm context, Jest's sandbox).
     result = [VALUE_BYTES, value];
   } else {
     throw invalidArgument("The value must be a string or a Uint8Array.");

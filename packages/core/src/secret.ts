@@ -10,7 +10,7 @@ export const MIN_SECRET_LENGTH = 32;
 
 const GENERATED_BYTES = 32;
 const GENERATE_HINT =
-  'Generate one with `npx coffer secret` or `generateSecret()` from "@coffer/core", and keep it in an environment variable such as COFFER_SECRET.';
+  'Generate one with `npx @coffer/cli secret` (`coffer secret` where @coffer/cli is installed) or `generateSecret()` from "@coffer/core", and keep it in an environment variable such as COFFER_SECRET.';
 
 // scrypt parameters for passphrase secrets. Part of envelope format v1: changing them changes
 // every key. N = 2^15 (32 MiB) is the floor OWASP accepts for r = 8, p = 1, and it still fits the
@@ -48,16 +48,24 @@ export function parseSecret(secret: unknown, label = "secret"): ParsedSecret {
       { details: { minLength: MIN_SECRET_LENGTH } },
     );
   }
-  if (secret.startsWith(SECRET_PREFIX)) {
+  const prefixAt = secret.indexOf(SECRET_PREFIX);
+  if (prefixAt === 0) {
     const ikm = fromBase64Url(secret.slice(SECRET_PREFIX.length));
     if (ikm?.length !== GENERATED_BYTES) {
-      // Most likely truncated by a copy and paste: as a passphrase it would silently derive
-      // different keys and every read would fail with WRONG_SECRET.
+      // Most likely truncated, or with a line break or a quote pasted along: as a passphrase it
+      // would silently derive different keys and every read would fail with WRONG_SECRET.
       throw invalidArgument(
-        `The ${label} starts with "${SECRET_PREFIX}" but is not a complete generated secret (43 base64url characters after the prefix). Check that it was copied whole.`,
+        `The ${label} starts with "${SECRET_PREFIX}" but is not a generated secret: expected exactly 43 base64url characters after the prefix. Check that it was copied whole, with nothing added (a space, a quote, a line break).`,
       );
     }
     return { kind: "generated", ikm };
+  }
+  if (prefixAt > 0) {
+    // A generated secret with something before it (quotes from an env file, a space, `KEY=`):
+    // the same silent WRONG_SECRET trap.
+    throw invalidArgument(
+      `The ${label} contains "${SECRET_PREFIX}" but does not start with it. Remove what comes before the prefix (a quote, a space, a variable name).`,
+    );
   }
   return { kind: "passphrase", passphrase: secret.normalize("NFC") };
 }

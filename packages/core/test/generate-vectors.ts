@@ -62,6 +62,8 @@ const inputs: Input[] = [
     sealSecret: PASSPHRASE,
     openWith: { secret: PASSPHRASE, previousSecrets: [] },
   },
+  // Added after the first 23; the vectors above are unchanged.
+  { name: "empty key", key: "", value: "v" },
 ];
 
 const vectors: Vector[] = [];

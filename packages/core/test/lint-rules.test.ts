@@ -35,6 +35,10 @@ describe("core lint rules", () => {
     ],
     ['export const b = Buffer.from("x");\n', "noRestrictedGlobals"],
     ["export const e = process.env.COFFER_SECRET;\n", "noRestrictedGlobals"],
+    // Reaching the same globals through globalThis is caught too.
+    ["export const e = globalThis.process.env.COFFER_SECRET;\n", "noProcessEnv"],
+    ["export const p = globalThis.process;\n", "noProcessGlobal"],
+    ['import { env } from "process";\nexport const e = env;\n', "noNodejsModules"],
   ])("rejects %j in packages/core/src", (source, rule) => {
     const result = lint("packages/core/src", source);
     expect(result.ok).toBe(false);

@@ -7,9 +7,13 @@ import { createSealer, generateSecret, isCofferError } from "../src/index.js";
 const sealer = createSealer({ secret: generateSecret() });
 const storeId = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,63}$/);
 // Well-formed strings only: a lone surrogate has no UTF-8 form and is refused.
-const key = fc.string({ unit: "grapheme", minLength: 1, maxLength: 200 });
+const key = fc.oneof(
+  fc.string({ unit: "grapheme", maxLength: 200 }),
+  fc.string({ unit: "binary", maxLength: 200 }),
+);
 const value = fc.oneof(
   fc.string({ unit: "grapheme", maxLength: 2000 }),
+  fc.string({ unit: "binary", maxLength: 2000 }),
   fc.uint8Array({ maxLength: 2000 }),
 );
 

@@ -107,7 +107,7 @@ export function decodePayload(payload: Uint8Array): DecodedPayload | undefined {
   if (!valueLength) return undefined;
   const [valueLen, valueStart] = valueLength;
   const end = valueStart + valueLen;
-  if (keyLen === 0 || end > payload.length) return undefined;
+  if (end > payload.length) return undefined;
   for (let i = end; i < payload.length; i++) if (payload[i] !== 0) return undefined;
   return {
     type,

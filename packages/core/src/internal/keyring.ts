@@ -1,9 +1,9 @@
 // A sealer's secrets, current first, and the envelope operations under them (SPEC.md §3–§4).
-import { xchacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { equalBytes } from "@noble/ciphers/utils.js";
 import { CofferError } from "../errors.js";
 import type { OpenedEntry, SealedEntry } from "../sealer.js";
 import { type ParsedSecret, secretKeyMaterial } from "../secret.js";
+import { aead } from "./aead.js";
 import { fromUtf8, toBase64Url, utf8 } from "./bytes.js";
 import {
   associatedData,
@@ -71,7 +71,7 @@ export class Keyring {
     envelope.set(nonce, NONCE_OFFSET);
     const ad = associatedData(VERSION, secret.id, utf8(storeId), utf8(blindedId));
     envelope.set(keys.commit.mac(nonce, ad), COMMITMENT_OFFSET);
-    xchacha20poly1305(keys.seal, nonce, ad).encrypt(payload, envelope.subarray(CIPHERTEXT_OFFSET));
+    aead().seal(keys.seal, nonce, ad, payload, envelope.subarray(CIPHERTEXT_OFFSET));
     return { blindedId, keyId: secret.idHex, envelope };
   }
 
@@ -117,9 +117,7 @@ export class Keyring {
     }
     let payload: Uint8Array;
     try {
-      payload = xchacha20poly1305(keys.seal, nonce, ad).decrypt(
-        envelope.subarray(CIPHERTEXT_OFFSET),
-      );
+      payload = aead().open(keys.seal, nonce, ad, envelope.subarray(CIPHERTEXT_OFFSET));
     } catch {
       throw tampered("the ciphertext failed authentication");
     }
