@@ -266,14 +266,14 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     // The batch path finds them too.
     const values = await store.getValues(keys);
     expect([...values.values()]).toEqual(keys.map((_, i) => `value #${i}`));
-    // The empty key and keys over 4,096 bytes are refused before any request.
+    // Keys over 4,096 bytes are refused before any request; the empty key is a key like any other.
     const tap = tapFetch();
     const checked = await vaultWith({ fetch: tap.fetch }).getDataVaultStore(store.id);
     const before = tap.calls.length;
-    expectCode(await rejection(checked.setValue("", "v")), "INVALID_ARGUMENT");
-    expectCode(await rejection(checked.getValue("")), "INVALID_ARGUMENT");
     expectCode(await rejection(checked.setValue("k".repeat(4097), "v")), "INVALID_ARGUMENT");
     expect(tap.calls.length).toBe(before);
+    await checked.setValue("", "empty key");
+    expect(await checked.getValue("")).toBe("empty key");
   });
 
   it("keeps values with newlines, tabs, quotes, emoji, HTML and the empty string", async () => {
@@ -320,6 +320,34 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     await store.setValue("hot", "hot value");
     const read = await Promise.all(Array.from({ length: 200 }, () => store.getValue("hot")));
     expect(read).toEqual(Array(200).fill("hot value"));
+  });
+
+  it("350 concurrent mixed operations from one vault: writes, reads, batches, deletes", async () => {
+    const store = await openNewStore();
+    const data = entries("mixed-", 100);
+    await store.setValues(data);
+    const fresh = entries("fresh-", 100);
+    const results = await Promise.all([
+      ...fresh.map(([key, value]) => store.setValue(key, value)),
+      ...data.map(([key]) => store.getValue(key)),
+      ...data.slice(0, 50).map(([key]) => store.hasValue(key)),
+      ...data.slice(50).map(([key]) => store.deleteValue(key)),
+      ...Array.from({ length: 50 }, (_, i) =>
+        store.getValues(data.slice(i, i + 10).map(([key]) => key)),
+      ),
+    ]);
+    const reads = results.slice(100, 200) as Array<string | null>;
+    // A read racing its key's delete sees the value or nothing, never anything else.
+    for (const [i, value] of reads.entries()) {
+      if (i < 50) expect(value).toBe(data[i]?.[1]);
+      else expect([data[i]?.[1], null]).toContain(value);
+    }
+    expect(results.slice(200, 250)).toEqual(Array(50).fill(true));
+    expect(results.slice(250, 300)).toEqual(Array(50).fill(true));
+    expect(Object.fromEntries(await store.getValues(fresh.map(([key]) => key)))).toEqual(
+      Object.fromEntries(fresh),
+    );
+    expect((await server.storeInfo(store.id, apiKey)).entryCount).toBe(150);
   });
 
   it("deleteValue: true, then false; the key then reads as null", async () => {
@@ -588,7 +616,8 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     // so it is a miss (null), not WRONG_SECRET.
     expect(await store.getValue("k")).toBeNull();
     expect(await store.hasValue("k")).toBe(false);
-    // … and the vault's own entry is not visible under the option's secret.
+    // … and the vault's own entry is not visible under the option's secret (a miss: the store
+    // holds an entry under it).
     expect(await store.getValue("own", { secret: other })).toBeNull();
     // keys() lists what the vault's secret opens only.
     expect(await collect(store.keys())).toEqual(["own"]);
@@ -600,19 +629,31 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     expectCode(await rejection(only.getValue("k")), "WRONG_SECRET");
     expectCode(await rejection(only.hasValue("k")), "WRONG_SECRET");
 
+    // The option replaces the vault's secret, WRONG_SECRET included: a secret under which the
+    // store holds nothing is wrong, on every read path, never a silent null.
+    const wrong = generateSecret();
+    const onlyOwn = await openNewStore();
+    await onlyOwn.setValues(entries("w", 3));
+    for (const call of [
+      () => onlyOwn.getValue("w0", { secret: wrong }),
+      () => onlyOwn.getValue("absent", { secret: wrong }),
+      () => onlyOwn.getBytes("w1", { secret: wrong }),
+      () => onlyOwn.hasValue("w1", { secret: wrong }),
+      () => onlyOwn.getValues(["w0", "w1", "absent"], { secret: wrong }),
+      () => only.getValues(["x", "y"], { secret: wrong }),
+    ]) {
+      expectCode(await rejection(call()), "WRONG_SECRET", 500);
+    }
+    expect(await onlyOwn.getValue("w0")).toBe("value 0 of w");
+
     // Deletes follow the same secret.
     expect(await store.deleteValue("k")).toBe(false);
     expect(await store.deleteValue("k", { secret: other })).toBe(true);
     expect((await server.storeInfo(store.id, apiKey)).keyIds).toEqual([
       { keyId: keyIdOwn, count: 1 },
     ]);
-    // With { secret } a miss is a miss (null), even in a store holding nothing under that secret:
-    // a store shared by per-tenant secrets holds other secrets' entries by design.
-    expect(await store.getValue("k", { secret: other })).toBeNull();
-    expect(await store.hasValue("k", { secret: generateSecret() })).toBe(false);
-    expect(
-      Object.fromEntries(await only.getValues(["x", "y"], { secret: generateSecret() })),
-    ).toEqual({ x: null, y: null });
+    // Now the store holds nothing under `other`: reading with it is a wrong secret.
+    expectCode(await rejection(store.getValue("k", { secret: other })), "WRONG_SECRET");
     expect(await store.getValue("k")).toBeNull();
   });
 

@@ -18,6 +18,10 @@ export interface CommandOptions {
   apiKey?: string | undefined;
   secret?: string | undefined;
   previousSecrets?: string | undefined;
+  /** --allow-insecure-http, or COFFER_ALLOW_INSECURE_HTTP=1. */
+  allowInsecureHttp?: boolean | undefined;
+  /** Whether --secret was given on the command line (not from COFFER_SECRET). */
+  secretFlag?: boolean | undefined;
   json?: boolean | undefined;
   [option: string]: unknown;
 }
@@ -58,6 +62,10 @@ export class Context {
     return this.options.url || DEFAULT_URL;
   }
 
+  get allowInsecureHttp(): boolean {
+    return this.options.allowInsecureHttp === true;
+  }
+
   get apiKey(): string {
     const apiKey = this.options.apiKey;
     if (!apiKey) {
@@ -88,7 +96,12 @@ export class Context {
 
   /** The vault's sealed side (store info, sealed listing): needs the URL and API key, no secret. */
   client(): VaultClient {
-    return createVaultClient({ url: this.url, apiKey: this.apiKey, fetch: this.io.fetch });
+    return createVaultClient({
+      url: this.url,
+      apiKey: this.apiKey,
+      allowInsecureHttp: this.allowInsecureHttp,
+      fetch: this.io.fetch,
+    });
   }
 
   /** The store through the SDK: checks that it exists (STORE_NOT_FOUND otherwise). */
@@ -99,6 +112,7 @@ export class Context {
       apiKey: this.apiKey,
       secret,
       previousSecrets,
+      allowInsecureHttp: this.allowInsecureHttp,
       fetch: this.io.fetch,
     });
     return vault.getDataVaultStore(storeId);

@@ -22,6 +22,12 @@ export interface CliIo {
   env?: NodeJS.ProcessEnv | undefined;
   /** The fetch used to reach the vault (default: the global one). */
   fetch?: typeof fetch | undefined;
+  /**
+   * Calls `handler` on the first Ctrl-C (SIGINT) or SIGTERM, instead of the default of dying;
+   * a second one kills as usual. Returns a function that stops listening. Long commands use it
+   * to stop between two requests and say how to resume.
+   */
+  onInterrupt?: ((handler: () => void) => () => void) | undefined;
 }
 
 export const processIo: CliIo = {
@@ -33,6 +39,19 @@ export const processIo: CliIo = {
     process.exitCode = code;
   },
   env: process.env,
+  onInterrupt: (handler) => {
+    const listener = () => {
+      stop();
+      handler();
+    };
+    const stop = () => {
+      process.off("SIGINT", listener);
+      process.off("SIGTERM", listener);
+    };
+    process.on("SIGINT", listener);
+    process.on("SIGTERM", listener);
+    return stop;
+  },
 };
 
 /** Raised when the user answers a prompt with Ctrl-C or Ctrl-D. */
@@ -41,6 +60,24 @@ export class CancelledError extends Error {
     super("Cancelled.");
     this.name = "CancelledError";
   }
+}
+
+/**
+ * Listens for Ctrl-C for the length of a long command: `check()` throws CancelledError once it
+ * came, so the command stops at a point of its choosing (and its `finally` blocks run).
+ */
+export function interruptible(io: CliIo): { check(): void; stop(): void } {
+  let interrupted = false;
+  const stop =
+    io.onInterrupt?.(() => {
+      interrupted = true;
+    }) ?? (() => {});
+  return {
+    check() {
+      if (interrupted) throw new CancelledError();
+    },
+    stop,
+  };
 }
 
 /** A Writable over io.stderr, for APIs that want a stream (readline prompts). */

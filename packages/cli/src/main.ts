@@ -1,7 +1,7 @@
 // The `coffer` command line: secrets of a Coffer vault store from a terminal or a script.
 // `--json` makes a command print exactly one JSON document on stdout; errors then go there too.
 import { readFileSync } from "node:fs";
-import { isCofferError } from "@coffer/core";
+import { CofferError, isCofferError } from "@coffer/core";
 import { Command, CommanderError, Option } from "commander";
 import { exportCommand } from "./commands/export.js";
 import { importCommand } from "./commands/import.js";
@@ -47,6 +47,14 @@ function describeError(error: unknown): { code: string; message: string } {
   return { code: typeof code === "string" ? code : "INTERNAL_ERROR", message };
 }
 
+/** A yes/no variable as core's adapters read it: 1/true/yes, 0/false/no or empty. */
+function yesNo(value: string | undefined, name: string): boolean {
+  const text = (value ?? "").trim().toLowerCase();
+  if (["", "0", "false", "no"].includes(text)) return false;
+  if (["1", "true", "yes"].includes(text)) return true;
+  throw new CofferError("INVALID_ARGUMENT", `${name} must be 1 or 0 (true or false).`);
+}
+
 /** The options read from COFFER_* variables when their flag is absent. */
 const ENV_OPTIONS = [
   ["url", "COFFER_URL"],
@@ -84,6 +92,12 @@ export function createProgram(io: CliIo, state: { json: boolean } = { json: fals
         "--previous-secrets <secrets>",
         "comma-separated older secrets whose entries still open (prefer the environment variable)",
       ).env("COFFER_PREVIOUS_SECRETS"),
+    )
+    .addOption(
+      new Option(
+        "--allow-insecure-http",
+        "allow plain http:// to a host that is not loopback (a network you trust; 1 or 0 in the variable)",
+      ).env("COFFER_ALLOW_INSECURE_HTTP"),
     );
 
   // Commander reads process.env; the io's environment is the one that counts (tests pass their
@@ -94,6 +108,17 @@ export function createProgram(io: CliIo, state: { json: boolean } = { json: fals
       const value = env[variable];
       program.setOptionValueWithSource(key, value === "" ? undefined : value, "env");
     }
+    if (program.getOptionValueSource("allowInsecureHttp") !== "cli") {
+      const insecure = yesNo(env.COFFER_ALLOW_INSECURE_HTTP, "COFFER_ALLOW_INSECURE_HTTP");
+      program.setOptionValueWithSource("allowInsecureHttp", insecure, "env");
+    }
+    // `init` writes a new secret unless one is given on its command line (never from the
+    // environment, which may hold another application's).
+    program.setOptionValueWithSource(
+      "secretFlag",
+      program.getOptionValueSource("secret") === "cli",
+      "default",
+    );
     state.json = command.opts().json === true;
   });
 
@@ -132,7 +157,9 @@ export function createProgram(io: CliIo, state: { json: boolean } = { json: fals
 The file is written with mode 0600. An existing .env.local is never replaced silently: on a
 terminal you are asked (default no); otherwise --force is required. COFFER_URL and COFFER_API_KEY
 come from their flags or variables; without an API key the line is left empty, to fill in with a
-key from \`pnpm coffer-server key create\`. The secret is always a new one.`,
+key from \`pnpm coffer-server key create\`. The secret is a new one, unless --secret is given on
+the command line (COFFER_SECRET in the environment is not used: it may be another app's).
+--allow-insecure-http (or COFFER_ALLOW_INSECURE_HTTP=1) adds COFFER_ALLOW_INSECURE_HTTP=1.`,
     );
 
   command(

@@ -31,6 +31,10 @@ function barProgress(io: CliIo, label: string, unit: string): Progress {
       format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit} | ETA {eta_formatted}`,
       barsize: 30,
       hideCursor: false,
+      // cli-progress trims the line to the terminal's width itself. Its default turns the
+      // terminal's line wrapping off until stop(), which a Ctrl-C that kills the process would
+      // never call: the user's shell would be left without wrapping.
+      linewrap: true,
       clearOnComplete: false,
       etaBuffer: 50,
     },

@@ -108,6 +108,30 @@ describe("export", () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
+  it("Ctrl-C stops it: exit 130, no file, no partial files left behind", async () => {
+    const target = join(dir, "interrupted.jsonl");
+    let interrupt: (() => void) | undefined;
+    let pages = 0;
+    const result = await coffer(["export", "source", target], {
+      env: { COFFER_URL: vault.url, COFFER_API_KEY: vault.apiKey },
+      // The signal arrives while the second page of entries is being fetched.
+      fetch: async (input, init) => {
+        if (String(input).includes("/entries?") && ++pages === 2) interrupt?.();
+        return fetch(input, init);
+      },
+      onInterrupt: (handler) => {
+        interrupt = handler;
+        return () => {
+          interrupt = undefined;
+        };
+      },
+    });
+    expect(result.code).toBe(130);
+    expect(result.stderr).toBe("coffer: cancelled.\n");
+    expect(existsSync(target)).toBe(false);
+    expect(readdirSync(dir).filter((name) => name.startsWith("interrupted"))).toEqual([]);
+  });
+
   it("an unknown store is STORE_NOT_FOUND, and no file is created", async () => {
     const missing = join(dir, "missing.jsonl");
     const result = await coffer(["export", "nope", missing], { env: env(oldSecret) });

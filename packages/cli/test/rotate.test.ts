@@ -147,6 +147,56 @@ describe("rotate", () => {
     expect(await readAll("interrupted", secretB)).toEqual(new Map(entries));
   });
 
+  it("Ctrl-C stops between two batches, says how far it got, and a second run finishes", async () => {
+    await fill("ctrl-c", secretA);
+    // The terminal's Ctrl-C, delivered once 40 moves have been answered.
+    let interrupt: (() => void) | undefined;
+    let listening = 0;
+    let moves = 0;
+    const counting: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (String(input).endsWith("/entries/move") && ++moves === 40) interrupt?.();
+      return response;
+    };
+    const first = await coffer(["rotate", "ctrl-c"], {
+      env: env(secretB, [secretA]),
+      fetch: counting,
+      stderrIsTTY: true,
+      onInterrupt: (handler) => {
+        interrupt = handler;
+        listening++;
+        return () => {
+          listening--;
+          interrupt = undefined;
+        };
+      },
+    });
+    expect(first.code).toBe(130);
+    expect(listening).toBe(0); // it stopped listening: a second Ctrl-C kills as usual
+    expect(first.stdout).toBe("");
+    expect(first.stderr).toMatch(
+      /coffer: interrupted after rotating (\d+) of 300 entries\. Run `coffer rotate ctrl-c` again to finish: entries already rotated are skipped\.\n$/,
+    );
+    // The terminal's line wrapping is never turned off (a kill would leave it off).
+    expect(first.stderr).not.toContain("\u001b[?7l");
+    const rotated = Number(/after rotating (\d+)/.exec(first.stderr)?.[1]);
+    expect(rotated).toBeGreaterThanOrEqual(40);
+    expect(rotated).toBeLessThan(COUNT);
+    // It stopped within a batch of the signal, with nothing in flight.
+    expect(moves).toBe(rotated);
+    expect((await vault.storeInfo("ctrl-c")).keyIds).toEqual(
+      expect.arrayContaining([
+        { keyId: keyId_A, count: COUNT - rotated },
+        { keyId: keyId_B, count: rotated },
+      ]),
+    );
+
+    const second = await coffer(["rotate", "ctrl-c", "--json"], { env: env(secretB, [secretA]) });
+    expect(second.code).toBe(0);
+    expect(second.json()).toMatchObject({ rotated: COUNT - rotated, complete: true });
+    expect(await readAll("ctrl-c", secretB)).toEqual(new Map(entries));
+  });
+
   it("draws a progress bar on a terminal, plain output otherwise", async () => {
     await fill("progress", secretA);
     const tty = await coffer(["rotate", "progress"], {

@@ -93,6 +93,7 @@ describe("init", () => {
       overwritten: false,
       url: "http://127.0.0.1:4747",
       apiKeySet: false,
+      newSecret: true,
       gitignored: false,
     });
     const text = readFileSync(join(dir, ".env.local"), "utf8");
@@ -156,6 +157,53 @@ describe("init", () => {
     writeFileSync(join(ok, ".gitignore"), "node_modules/\n.env*\n");
     const quiet = await coffer(["init", "--dir", ok]);
     expect(quiet.stderr).toBe("");
+  });
+
+  it("writes the secret given with --secret, never the one in COFFER_SECRET", async () => {
+    const mine = `${SECRET_PREFIX}${"A".repeat(43)}`;
+    const given = await coffer(["init", "--dir", tempDir(), "--secret", mine, "--json"], {
+      env: { COFFER_SECRET: `${SECRET_PREFIX}${"B".repeat(43)}` },
+    });
+    expect(given.code, given.stdout).toBe(0);
+    expect(given.json().newSecret).toBe(false);
+    expect(parseEnv(readFileSync(given.json().file, "utf8")).COFFER_SECRET).toBe(mine);
+    expect(given.stdout).not.toContain(mine);
+
+    const fromEnv = await coffer(["init", "--dir", tempDir(), "--json"], {
+      env: { COFFER_SECRET: mine },
+    });
+    expect(fromEnv.json().newSecret).toBe(true);
+    const written = parseEnv(readFileSync(fromEnv.json().file, "utf8")).COFFER_SECRET;
+    expect(written).toMatch(/^coffer_secret_/);
+    expect(written).not.toBe(mine);
+
+    // A weak one is refused, and nothing is written.
+    const dir = tempDir();
+    const weak = await coffer(["init", "--dir", dir, "--secret", "too short"]);
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toMatch(/\(WEAK_SECRET\)/);
+    expect(() => statSync(join(dir, ".env.local"))).toThrow();
+  });
+
+  it("plain http:// to another host needs --allow-insecure-http, which it writes down", async () => {
+    const dir = tempDir();
+    const refused = await coffer(["init", "--dir", dir, "--url", "http://coffer:4747"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Refusing plain http:\/\/ to coffer.*\(INVALID_ARGUMENT\)/);
+    expect(() => statSync(join(dir, ".env.local"))).toThrow();
+    const allowed = await coffer([
+      "init",
+      "--dir",
+      dir,
+      "--url",
+      "http://coffer:4747",
+      "--allow-insecure-http",
+    ]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(parseEnv(readFileSync(join(dir, ".env.local"), "utf8"))).toMatchObject({
+      COFFER_URL: "http://coffer:4747",
+      COFFER_ALLOW_INSECURE_HTTP: "1",
+    });
   });
 
   it("refuses values that would break the file", async () => {

@@ -266,6 +266,39 @@ describe("errors", () => {
     }
   });
 
+  it("--allow-insecure-http (or COFFER_ALLOW_INSECURE_HTTP=1) opts in to such a host", async () => {
+    await coffer(["set", "oauth-tokens", "over-http"], { env, stdin: "plain" });
+    const remote = `http://coffer.internal:${new URL(vault.url).port}`;
+    // Stands for the network: sends coffer.internal to the test vault.
+    const network: typeof fetch = (input, init) =>
+      fetch(String(input).replace(remote, vault.url), init);
+    const viaFlag = await coffer(["get", "oauth-tokens", "over-http", "--allow-insecure-http"], {
+      env: { ...env, COFFER_URL: remote },
+      fetch: network,
+    });
+    expect(viaFlag.stderr).toBe("");
+    expect(viaFlag.stdout).toBe("plain");
+    for (const on of ["1", "true"]) {
+      const viaEnv = await coffer(["get", "oauth-tokens", "over-http"], {
+        env: { ...env, COFFER_URL: remote, COFFER_ALLOW_INSECURE_HTTP: on },
+        fetch: network,
+      });
+      expect(viaEnv.stdout).toBe("plain");
+    }
+    const off = await coffer(["get", "oauth-tokens", "over-http"], {
+      env: { ...env, COFFER_URL: remote, COFFER_ALLOW_INSECURE_HTTP: "0" },
+      fetch: network,
+    });
+    expect(off.stderr).toMatch(
+      /Refusing plain http:\/\/ to coffer\.internal.*\(INVALID_ARGUMENT\)/,
+    );
+    const bad = await coffer(["get", "oauth-tokens", "over-http"], {
+      env: { ...env, COFFER_URL: remote, COFFER_ALLOW_INSECURE_HTTP: "maybe" },
+      fetch: network,
+    });
+    expect(bad.stderr).toMatch(/COFFER_ALLOW_INSECURE_HTTP must be 1 or 0.*\(INVALID_ARGUMENT\)/);
+  });
+
   it("a revoked or wrong API key is UNAUTHORIZED", async () => {
     const get = await coffer(["get", "oauth-tokens", "k"], {
       env: { ...env, COFFER_API_KEY: `${vault.apiKey.slice(0, -4)}AAAA` },

@@ -34,6 +34,27 @@ describe("vaultOptionsFromEnv", () => {
       }
     }
   });
+
+  it("COFFER_ALLOW_INSECURE_HTTP opts in to plain http:// beyond loopback; an override wins", () => {
+    expect(vaultOptionsFromEnv(env).allowInsecureHttp).toBeUndefined();
+    for (const on of ["1", "true", "YES", " 1 "]) {
+      expect(
+        vaultOptionsFromEnv({ ...env, COFFER_ALLOW_INSECURE_HTTP: on }).allowInsecureHttp,
+      ).toBe(true);
+    }
+    for (const off of ["", "0", "false", "No"]) {
+      expect(
+        vaultOptionsFromEnv({ ...env, COFFER_ALLOW_INSECURE_HTTP: off }).allowInsecureHttp,
+      ).toBeUndefined();
+    }
+    expect(
+      vaultOptionsFromEnv({ ...env, COFFER_ALLOW_INSECURE_HTTP: "1" }, { allowInsecureHttp: false })
+        .allowInsecureHttp,
+    ).toBe(false);
+    expect(() => vaultOptionsFromEnv({ ...env, COFFER_ALLOW_INSECURE_HTTP: "sure" })).toThrow(
+      /COFFER_ALLOW_INSECURE_HTTP must be 1 or 0/,
+    );
+  });
 });
 
 describe("cofferErrorResponse", () => {

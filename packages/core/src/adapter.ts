@@ -10,6 +10,8 @@ export const ENV = {
   apiKey: "COFFER_API_KEY",
   secret: "COFFER_SECRET",
   previousSecrets: "COFFER_PREVIOUS_SECRETS",
+  /** `1` (or `true`) allows plain `http://` to a host that is not loopback (`allowInsecureHttp`). */
+  allowInsecureHttp: "COFFER_ALLOW_INSECURE_HTTP",
 } as const;
 
 /**
@@ -44,13 +46,28 @@ export function vaultOptionsFromEnv(
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean);
+  const insecure = overrides.allowInsecureHttp ?? flag(env, ENV.allowInsecureHttp);
   return {
     ...overrides,
     url: pick(ENV.url, overrides.url),
     apiKey: pick(ENV.apiKey, overrides.apiKey),
     secret: pick(ENV.secret, overrides.secret),
     previousSecrets: previous,
+    ...(insecure ? { allowInsecureHttp: true } : {}),
   };
+}
+
+/**
+ * A yes/no environment variable: `1`, `true`, `yes` or `0`, `false`, `no`, any case; unset or
+ * empty is false. Anything else is an INVALID_ARGUMENT naming the variable.
+ */
+export function flag(env: Record<string, string | undefined>, name: string): boolean {
+  const value = (env[name] ?? "").trim().toLowerCase();
+  if (value === "" || value === "0" || value === "false" || value === "no") return false;
+  if (value === "1" || value === "true" || value === "yes") return true;
+  throw new CofferError("INVALID_ARGUMENT", `${name} must be 1 or 0 (true or false).`, {
+    details: { variable: name },
+  });
 }
 
 /**

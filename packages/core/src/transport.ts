@@ -53,9 +53,18 @@ export function checkVaultUrl(text: string, allowInsecureHttp = false): URL {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw invalidArgument("url must use https:// (or http:// on loopback).");
   }
+  if (url.username || url.password) {
+    // They would be echoed in every error message that names the vault; the API key authenticates.
+    throw invalidArgument(
+      "url must not contain a user name or password: the API key authenticates.",
+    );
+  }
+  if (url.search || url.hash) {
+    throw invalidArgument("url must be the vault's base URL, without a query or fragment.");
+  }
   if (url.protocol === "http:" && !LOOPBACK.test(url.hostname) && !allowInsecureHttp) {
     throw invalidArgument(
-      `Refusing plain http:// to ${url.hostname}: the API key would cross the network unencrypted. Use https://, or pass allowInsecureHttp: true for a network you trust.`,
+      `Refusing plain http:// to ${url.hostname}: the API key would cross the network unencrypted. Use https://, or opt in for a network you trust: allowInsecureHttp: true (COFFER_ALLOW_INSECURE_HTTP=1 for the adapters and the CLI).`,
     );
   }
   return url;
@@ -155,7 +164,16 @@ export class Transport {
     } catch {
       json = undefined;
     }
-    if (response.ok) return json;
+    if (response.ok) {
+      // Every answer of the vault is JSON: anything else is another server at COFFER_URL (a web
+      // app, a proxy's page), and its body must not be taken for an entry.
+      if (json !== undefined && json !== null) return json;
+      throw new CofferError(
+        "SERVICE_UNAVAILABLE",
+        `Unexpected answer from ${this.#base} (HTTP ${response.status}, not JSON): is COFFER_URL the Coffer vault?`,
+        { status: 502 },
+      );
+    }
     throw errorFromResponse(response, json, this.#base);
   }
 }

@@ -22,7 +22,10 @@ export interface VaultOptions extends TransportOptions {
 
 /** Per-call options of a store. */
 export interface ValueOptions {
-  /** Use this secret instead of the vault's for this call (no previous secrets). */
+  /**
+   * Use this secret instead of the vault's for this call (no previous secrets). It replaces them
+   * entirely: a store that holds entries, none under this secret, answers WRONG_SECRET.
+   */
   secret?: string | undefined;
 }
 
@@ -269,7 +272,7 @@ class Store implements DataVaultStore {
 
   async hasValue(key: string, options?: ValueOptions): Promise<boolean> {
     const sealer = this.#sealerFor(options?.secret);
-    const found = await this.#find(sealer, [key], options);
+    const found = await this.#find(sealer, [key]);
     return found.get(key) !== undefined;
   }
 
@@ -279,7 +282,7 @@ class Store implements DataVaultStore {
   ): Promise<Map<string, string | null>> {
     const sealer = this.#sealerFor(options?.secret);
     const unique = [...new Set(keys)];
-    const found = await this.#find(sealer, unique, options);
+    const found = await this.#find(sealer, unique);
     const result = new Map<string, string | null>();
     await Promise.all(
       unique.map(async (key) => {
@@ -382,7 +385,7 @@ class Store implements DataVaultStore {
   /** Finds the key's entry under any held secret, in one request, and opens it (lazily re-sealing a stale one). */
   async #read(key: string, options?: ValueOptions): Promise<OpenedEntry | null> {
     const sealer = this.#sealerFor(options?.secret);
-    const entry = (await this.#find(sealer, [key], options)).get(key);
+    const entry = (await this.#find(sealer, [key])).get(key);
     return entry ? this.#open(sealer, entry) : null;
   }
 
@@ -401,15 +404,10 @@ class Store implements DataVaultStore {
 
   /**
    * The entries of `keys` under the sealer's secrets (current preferred), by key. Missing keys
-   * are absent; if the store's entries are all under secrets the vault lacks, WRONG_SECRET. Not
-   * with a per-call `secret`: a store shared by many such secrets (one per tenant, say) holds
-   * entries under secrets a call does not have by design, and a new tenant's miss is a miss.
+   * are absent; if the store holds entries but none under the sealer's secrets, WRONG_SECRET. A
+   * per-call `secret` replaces the vault's secrets here too: the call holds that secret alone.
    */
-  async #find(
-    sealer: Sealer,
-    keys: string[],
-    options?: ValueOptions,
-  ): Promise<Map<string, WireEntry>> {
+  async #find(sealer: Sealer, keys: string[]): Promise<Map<string, WireEntry>> {
     const ids = await Promise.all(keys.map((key) => sealer.blindKeys(this.id, key)));
     const ownerOf = new Map<string, { key: string; rank: number }>();
     for (const [i, candidates] of ids.entries()) {
@@ -455,17 +453,12 @@ class Store implements DataVaultStore {
         }
       }
     }
-    if (
-      found.size < keys.length &&
-      storeKeyIds &&
-      storeKeyIds.length > 0 &&
-      options?.secret === undefined
-    ) {
+    if (found.size < keys.length && storeKeyIds && storeKeyIds.length > 0) {
       const ours = new Set(await sealer.keyIds());
       if (!storeKeyIds.some((id) => ours.has(id))) {
         throw new CofferError(
           "WRONG_SECRET",
-          `Store "${this.id}" holds entries, but none sealed under a secret this vault has. Check COFFER_SECRET, or add the old secret to COFFER_PREVIOUS_SECRETS.`,
+          `Store "${this.id}" holds entries, but none sealed under a secret this call holds (the vault's, or the call's secret option). Check COFFER_SECRET, or add the old secret to COFFER_PREVIOUS_SECRETS.`,
           { details: { storeKeyIds, keyIds: [...ours] } },
         );
       }

@@ -70,6 +70,69 @@ describe("Transport", () => {
     expect(() => new Transport({ url: "https://v.example", apiKey: "hunter2" })).toThrow(/API key/);
   });
 
+  it("refuses a URL with credentials (they would be echoed in errors), a query or a fragment", () => {
+    for (const url of [
+      "https://user:hunter2@vault.example.com",
+      "https://user@vault.example.com",
+      "https://vault.example.com/?token=hunter2",
+      "https://vault.example.com/#x",
+    ]) {
+      let message = "";
+      try {
+        new Transport({ url, apiKey: API_KEY });
+      } catch (error) {
+        message = (error as Error).message;
+        expect(isCofferError(error) && error.code).toBe("INVALID_ARGUMENT");
+      }
+      expect(message, url).toMatch(/url must/);
+      expect(message).not.toContain("hunter2");
+    }
+    // A path prefix (a vault behind a reverse proxy) is fine.
+    expect(
+      () => new Transport({ url: "https://example.com/coffer/", apiKey: API_KEY }),
+    ).not.toThrow();
+  });
+
+  it("keeps connections alive: 40 sequential requests, not 40 connections", async () => {
+    let connections = 0;
+    const url = await serve((_req, res) => json(res, 200, { ok: true }));
+    server?.on("connection", () => connections++);
+    const transport = new Transport({ url, apiKey: API_KEY });
+    for (let i = 0; i < 40; i++) await transport.request("GET", "/x", { idempotent: true });
+    // Node's fetch (undici) alternates between two pooled sockets for back-to-back requests.
+    expect(connections).toBeGreaterThan(0);
+    expect(connections).toBeLessThanOrEqual(2);
+  });
+
+  it("carries 300 concurrent requests from one transport", async () => {
+    const url = await serve((req, res) => {
+      // Answer out of order, a little later: all 300 are in flight together.
+      setTimeout(() => json(res, 200, { path: req.url }), 5 + Math.random() * 20);
+    });
+    const transport = new Transport({ url, apiKey: API_KEY });
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        transport.request<{ path: string }>("GET", `/x/${i}`, { idempotent: true }),
+      ),
+    );
+    expect(answers.map((a) => a.path)).toEqual(Array.from({ length: 300 }, (_, i) => `/x/${i}`));
+  });
+
+  it("a 200 that is not JSON is not the vault: SERVICE_UNAVAILABLE, never taken for data", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<!doctype html><title>Dashboard</title>");
+    });
+    const error = await failure(
+      new Transport({ url, apiKey: API_KEY, retries: 0 }).request("GET", "/v1/stores/s", {
+        idempotent: true,
+      }),
+    );
+    expect(error.code).toBe("SERVICE_UNAVAILABLE");
+    expect(error.message).toContain("is COFFER_URL the Coffer vault?");
+    expect(error.message).not.toContain(API_KEY);
+  });
+
   it("sends the API key as a bearer token and a server user agent, and parses JSON", async () => {
     let seen: IncomingMessage["headers"] = {};
     const url = await serve((req, res) => {

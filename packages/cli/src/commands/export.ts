@@ -12,6 +12,7 @@ import {
   headerLine,
   trailerLine,
 } from "../export-format.js";
+import { interruptible } from "../io.js";
 import { createProgress } from "../progress.js";
 import { entries } from "../text.js";
 
@@ -35,6 +36,8 @@ export async function exportCommand(ctx: Context, storeId: string, target: strin
   const keyIds = new Set<string>();
   let count = 0;
   const progress = createProgress(ctx.io, `Exporting ${storeId}`);
+  // Ctrl-C stops between two pages and removes the partial files.
+  const interrupt = interruptible(ctx.io);
   try {
     const out = await open(body, "wx", 0o600);
     try {
@@ -44,6 +47,7 @@ export async function exportCommand(ctx: Context, storeId: string, target: strin
         page += entryLine(entry);
         count++;
         if (count % 100 === 0) {
+          interrupt.check();
           await out.write(page);
           page = "";
           progress.update(count, Math.max(count, info.entryCount));
@@ -74,6 +78,7 @@ export async function exportCommand(ctx: Context, storeId: string, target: strin
     }
     await rename(assembled, file);
   } finally {
+    interrupt.stop();
     progress.stop();
     await rm(body, { force: true });
     await rm(assembled, { force: true });

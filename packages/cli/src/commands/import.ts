@@ -12,6 +12,7 @@ import {
 import type { Context } from "../context.js";
 import type { SealedWireEntry } from "../export-format.js";
 import { type ExportHeader, readExport } from "../export-format.js";
+import { interruptible } from "../io.js";
 import { createProgress } from "../progress.js";
 import { entries } from "../text.js";
 
@@ -59,11 +60,14 @@ export async function importCommand(ctx: Context, storeId: string, source: strin
 
   // Pass 2: open again and write under the current secret, 100 entries per request.
   const progress = createProgress(ctx.io, `Importing into ${storeId}`);
+  // Ctrl-C stops between two batches (each is all-or-nothing); running it again is harmless.
+  const interrupt = interruptible(ctx.io);
   let imported = 0;
   try {
     let batch: Array<[string, string | Uint8Array]> = [];
     const flush = async () => {
       if (batch.length === 0) return;
+      interrupt.check();
       await store.setValues(batch);
       imported += batch.length;
       batch = [];
@@ -78,6 +82,7 @@ export async function importCommand(ctx: Context, storeId: string, source: strin
     }
     await flush();
   } finally {
+    interrupt.stop();
     progress.stop();
   }
 

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { CofferError, checkVaultUrl, generateSecret } from "@coffer/core";
+import { CofferError, checkVaultUrl, createSealer, generateSecret } from "@coffer/core";
 import type { Context } from "../context.js";
 import { gitIgnores } from "../gitignore.js";
 import { CancelledError, confirm } from "../io.js";
@@ -14,8 +14,15 @@ export async function initCommand(ctx: Context): Promise<void> {
   const dir = resolve(String(ctx.options.dir ?? "."));
   const file = resolve(dir, ENV_FILE);
   const url = ctx.url;
-  checkVaultUrl(url); // as the SDK will: https, or http on loopback
+  const insecure = ctx.allowInsecureHttp;
+  checkVaultUrl(url, insecure); // as the SDK will: https, or http on loopback unless allowed
   const apiKey = ctx.options.apiKey || undefined;
+  // A secret given on the command line (another copy of the same app); checked as the SDK will.
+  const given = ctx.options.secretFlag === true ? ctx.options.secret : undefined;
+  if (given !== undefined) {
+    createSealer({ secret: given });
+    checkEnvValue("COFFER_SECRET", given);
+  }
   checkEnvValue("COFFER_URL", url);
   if (apiKey !== undefined) checkEnvValue("COFFER_API_KEY", apiKey);
 
@@ -46,7 +53,7 @@ export async function initCommand(ctx: Context): Promise<void> {
     }
   }
 
-  const text = envFile({ url, apiKey, secret: generateSecret() });
+  const text = envFile({ url, apiKey, secret: given ?? generateSecret(), insecure });
   if (exists) {
     // Replace in one step, so that an interruption leaves the old file or the new one.
     const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
@@ -64,10 +71,17 @@ export async function initCommand(ctx: Context): Promise<void> {
   const ignore = gitIgnores(file);
   const unignored = ignore.files.length > 0 && !ignore.ignored;
   ctx.result(
-    { file, overwritten: exists, url, apiKeySet: apiKey !== undefined, gitignored: ignore.ignored },
+    {
+      file,
+      overwritten: exists,
+      url,
+      apiKeySet: apiKey !== undefined,
+      newSecret: given === undefined,
+      gitignored: ignore.ignored,
+    },
     () =>
       [
-        `Wrote ${file} (mode 0600) with a new COFFER_SECRET.`,
+        `Wrote ${file} (mode 0600) with ${given === undefined ? "a new COFFER_SECRET" : "the COFFER_SECRET given"}.`,
         apiKey === undefined
           ? "COFFER_API_KEY is empty: create a key with `pnpm coffer-server key create` and paste it in."
           : "",
@@ -83,13 +97,24 @@ export async function initCommand(ctx: Context): Promise<void> {
   }
 }
 
-function envFile(values: { url: string; apiKey: string | undefined; secret: string }): string {
+function envFile(values: {
+  url: string;
+  apiKey: string | undefined;
+  secret: string;
+  insecure: boolean;
+}): string {
   return [
     `# Coffer settings for this application, written by \`coffer init\` on ${new Date().toISOString().slice(0, 10)}.`,
     "# Keep this file out of version control.",
     "",
     "# The Coffer vault service.",
     `COFFER_URL=${values.url}`,
+    ...(values.insecure
+      ? [
+          "# Plain http:// to a host that is not loopback: only on a network you trust.",
+          "COFFER_ALLOW_INSECURE_HTTP=1",
+        ]
+      : []),
     values.apiKey === undefined
       ? "# An API key of the vault: create one with `pnpm coffer-server key create` and paste it here."
       : "# An API key of the vault.",

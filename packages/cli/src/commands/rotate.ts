@@ -1,4 +1,5 @@
 // `coffer rotate`: re-seals every entry still under a previous secret under the current one.
+import type { RotateProgress } from "@coffer/core";
 import type { Context } from "../context.js";
 import { createProgress } from "../progress.js";
 import { entries } from "../text.js";
@@ -12,11 +13,37 @@ export async function rotateCommand(ctx: Context, storeId: string): Promise<void
     );
   }
   const progress = createProgress(ctx.io, `Rotating ${storeId}`);
-  let result: { rotated: number; total: number };
+  // Ctrl-C stops between two batches of moves (each move is atomic on the vault), so the
+  // command can say where it stopped; a second Ctrl-C kills at once.
+  let interrupted = false;
+  const stopListening = ctx.io.onInterrupt?.(() => {
+    interrupted = true;
+  });
+  let result: RotateProgress;
   try {
-    result = await store.rotate({ onProgress: (p) => progress.update(p.rotated, p.total) });
+    result = await store.rotate({
+      onProgress: (p) => {
+        progress.update(p.rotated, p.total);
+        if (interrupted) throw new Interrupted(p);
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    progress.stop();
+    const { rotated, total } = error.progress;
+    if (ctx.json) {
+      ctx.io.stdout(
+        `${JSON.stringify({ store: storeId, rotated, total, keyId: current, interrupted: true, complete: false })}\n`,
+      );
+    }
+    ctx.io.stderr(
+      `coffer: interrupted after rotating ${rotated} of ${entries(total)}. Run \`coffer rotate ${storeId}\` again to finish: entries already rotated are skipped.\n`,
+    );
+    ctx.io.setExitCode(130);
+    return;
   } finally {
     progress.stop();
+    stopListening?.();
   }
 
   // What is left, from the vault's own count of entries per secret.
@@ -57,5 +84,14 @@ export async function rotateCommand(ctx: Context, storeId: string): Promise<void
       );
     }
     ctx.io.setExitCode(1);
+  }
+}
+
+/** Thrown from onProgress to stop a rotation between two batches. */
+class Interrupted extends Error {
+  readonly progress: RotateProgress;
+  constructor(progress: RotateProgress) {
+    super("Interrupted.");
+    this.progress = progress;
   }
 }

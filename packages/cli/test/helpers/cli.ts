@@ -20,6 +20,7 @@ export interface RunOptions {
   stdin?: string | Uint8Array | CliStdin;
   stderrIsTTY?: boolean;
   fetch?: typeof fetch;
+  onInterrupt?: CliIo["onInterrupt"];
 }
 
 /** Everything any command printed in this test file: checked for leaked credentials. */
@@ -44,6 +45,7 @@ export async function coffer(args: string[], options: RunOptions = {}): Promise<
     },
     env: options.env ?? {},
     fetch: options.fetch,
+    onInterrupt: options.onInterrupt,
   };
   await main(["node", "coffer", ...args], io);
   transcript.push(stdout, stderr);
