@@ -1,6 +1,6 @@
 // Where and how the example keeps each user's GitHub token.
 
-/** The Coffer store: create it once with `pnpm coffer-server store create oauth-tokens`. */
+/** The Coffer store: create it once (`pnpm coffer-server store create …`, see README.md). */
 export const TOKEN_STORE = "oauth-tokens";
 
 /** The key of a user's token in the store. */

@@ -7,7 +7,17 @@ export interface CofferMiddlewareOptions extends Partial<VaultOptions> {
   vault?: Vault | undefined;
 }
 
-/** An Express request after `cofferMiddleware()`. Pass your own request type to keep its params. */
+/**
+ * An Express request after `cofferMiddleware()`. Pass your own request type to keep its params.
+ *
+ * @example
+ * ```ts
+ * app.get("/users/:id/token", async (req: RequestWithVault<Request<{ id: string }>>, res) => {
+ *   const tokens = await req.vault.getDataVaultStore("oauth-tokens");
+ *   res.json({ token: await tokens.getValue(`gh:${req.params.id}`) });
+ * });
+ * ```
+ */
 export type RequestWithVault<R extends Request = Request> = R & { vault: Vault };
 
 /**

@@ -33,7 +33,19 @@ export class CofferModule {
     return withVault(ConfigurableModuleClass.forRoot(options));
   }
 
-  /** Options from a factory, e.g. one that injects ConfigService. */
+  /**
+   * Options from a factory (or `useClass`, `useExisting`), e.g. one that injects ConfigService.
+   *
+   * @example
+   * ```ts
+   * CofferModule.forRootAsync({
+   *   imports: [ConfigModule],
+   *   inject: [ConfigService],
+   *   useFactory: (config: ConfigService) => ({ secret: config.getOrThrow("COFFER_SECRET") }),
+   *   isGlobal: true,
+   * });
+   * ```
+   */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
     return withVault(ConfigurableModuleClass.forRootAsync(options));
   }

@@ -2,8 +2,12 @@
 import { createVault, generateSecret } from "@coffer/core";
 import { CofferExceptionFilter, CofferModule, CofferService } from "@coffer/nestjs";
 import {
+  type ArgumentsHost,
+  Catch,
   Controller,
+  type ExceptionFilter,
   Get,
+  HttpException,
   type INestApplication,
   type LoggerService,
   NotFoundException,
@@ -56,18 +60,41 @@ const logger: LoggerService = { log() {}, warn() {}, error: (message) => errors.
 @UseFilters(CofferExceptionFilter)
 class FilteredProbeController extends ProbeController {}
 
-const registrations = {
+@Controller()
+@UseFilters(new CofferExceptionFilter())
+class InstanceFilteredProbeController extends ProbeController {}
+
+interface Registration {
+  controllers: (typeof ProbeController)[];
+  providers?: { provide: string; useClass: typeof CofferExceptionFilter }[];
+  global?: (app: INestApplication) => CofferExceptionFilter;
+}
+
+const registrations: Record<string, Registration> = {
   "APP_FILTER provider": {
     controllers: [ProbeController],
     providers: [{ provide: APP_FILTER, useClass: CofferExceptionFilter }],
   },
-  "app.useGlobalFilters": { controllers: [ProbeController] },
-  "@UseFilters on a controller": { controllers: [FilteredProbeController] },
+  "app.useGlobalFilters(new CofferExceptionFilter())": {
+    controllers: [ProbeController],
+    global: () => new CofferExceptionFilter(),
+  },
+  "app.useGlobalFilters with the HTTP adapter": {
+    controllers: [ProbeController],
+    global: (app) => new CofferExceptionFilter(app.getHttpAdapter()),
+  },
+  "@UseFilters(CofferExceptionFilter) on a controller": {
+    controllers: [FilteredProbeController],
+  },
+  "@UseFilters(new CofferExceptionFilter()) on a controller": {
+    controllers: [InstanceFilteredProbeController],
+  },
 };
 
-describe.each(Object.entries(registrations))("registered as %s", (name, metadata) => {
+describe.each(Object.entries(registrations))("registered as %s", (_, registration) => {
   let app: INestApplication;
   beforeAll(async () => {
+    const { global, ...metadata } = registration;
     const moduleRef = await Test.createTestingModule({
       imports: [CofferModule.forRoot(t.options)],
       ...metadata,
@@ -75,15 +102,14 @@ describe.each(Object.entries(registrations))("registered as %s", (name, metadata
       .setLogger(logger)
       .compile();
     app = moduleRef.createNestApplication();
-    if (name === "app.useGlobalFilters") {
-      app.useGlobalFilters(new CofferExceptionFilter(app.getHttpAdapter()));
-    }
+    if (global) app.useGlobalFilters(global(app));
     await app.init();
   });
   afterAll(() => app.close());
 
   it("answers STORE_NOT_FOUND with 404 and its code, message and details", async () => {
     const response = await request(app.getHttpServer()).get("/missing-store").expect(404);
+    expect(response.headers["content-type"]).toMatch(/^application\/json/);
     expect(response.body).toEqual({
       error: {
         code: "STORE_NOT_FOUND",
@@ -109,4 +135,32 @@ describe.each(Object.entries(registrations))("registered as %s", (name, metadata
     const http = await request(app.getHttpServer()).get("/http-exception").expect(404);
     expect(http.body).toEqual({ statusCode: 404, message: "no such thing", error: "Not Found" });
   });
+});
+
+/** An application's own filter for Nest's HTTP exceptions. */
+@Catch(HttpException)
+class TeapotFilter implements ExceptionFilter {
+  catch(_exception: HttpException, host: ArgumentsHost) {
+    host.switchToHttp().getResponse().status(418).json({ by: "TeapotFilter" });
+  }
+}
+
+it("catches CofferErrors only: the application's other filters still get theirs", async () => {
+  for (const filters of [
+    [CofferExceptionFilter, TeapotFilter],
+    [TeapotFilter, CofferExceptionFilter],
+  ]) {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CofferModule.forRoot(t.options)],
+      controllers: [ProbeController],
+      providers: filters.map((useClass) => ({ provide: APP_FILTER, useClass })),
+    })
+      .setLogger(logger)
+      .compile();
+    const app = await moduleRef.createNestApplication().init();
+    await request(app.getHttpServer()).get("/http-exception").expect(418, { by: "TeapotFilter" });
+    const coffer = await request(app.getHttpServer()).get("/missing-store").expect(404);
+    expect(coffer.body.error.code).toBe("STORE_NOT_FOUND");
+    await app.close();
+  }
 });

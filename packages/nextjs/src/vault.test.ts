@@ -1,7 +1,8 @@
 import { generateSecret, isCofferError } from "@coffer/core";
+// Through the package entry, as a server component imports it (see vitest.config.ts).
+import { getDataVaultStore, getVault } from "@coffer/nextjs";
 import { startVault, type TestVault } from "@coffer/testing";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import { getDataVaultStore, getVault } from "./vault.js";
 
 let vault: TestVault;
 let apiKey: string;

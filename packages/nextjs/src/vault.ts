@@ -1,5 +1,11 @@
 // One vault per server process, built from COFFER_* variables on first use.
-import { createVault, type DataVaultStore, type Vault, vaultOptionsFromEnv } from "@coffer/core";
+import {
+  createVault,
+  type DataVaultStore,
+  ENV,
+  type Vault,
+  vaultOptionsFromEnv,
+} from "@coffer/core";
 import { taintSecrets } from "./_taint.js";
 
 interface Memo {
@@ -33,12 +39,7 @@ const holder = globalThis as { [MEMO]?: Memo };
  */
 export function getVault(): Vault {
   const env = process.env;
-  const source = JSON.stringify([
-    env.COFFER_URL,
-    env.COFFER_API_KEY,
-    env.COFFER_SECRET,
-    env.COFFER_PREVIOUS_SECRETS,
-  ]);
+  const source = JSON.stringify(Object.values(ENV).map((name) => env[name]));
   let memo = holder[MEMO];
   if (memo?.source !== source) {
     const options = vaultOptionsFromEnv(env);
