@@ -1,16 +1,24 @@
 #!/usr/bin/env node
 // `pnpm start`: builds what is stale (turbo cache), then runs the vault service and the dashboard
-// together on the embedded SQLite default, and stops both on Ctrl-C (or when either exits).
+// together on the embedded SQLite default, prints both URLs (and, on the first start, the admin
+// token) once both answer, and stops both on Ctrl-C (or when either exits).
+//
+// Environment: COFFER_PORT (4747), COFFER_DASHBOARD_PORT (4748), COFFER_DATA_DIR (.coffer),
+// COFFER_DASHBOARD_SECRET (else generated once into <data dir>/dashboard.secret); the vault's own
+// COFFER_* variables (COFFER_DATABASE_URL, …) pass through to it.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const vaultPort = process.env.COFFER_PORT ?? "4747";
 const dashboardPort = process.env.COFFER_DASHBOARD_PORT ?? "4748";
 const vaultUrl = `http://127.0.0.1:${vaultPort}`;
+const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
 const withDashboard = existsSync(new URL("../apps/dashboard/package.json", import.meta.url));
 const dataDir = resolve(root, process.env.COFFER_DATA_DIR ?? ".coffer");
 
@@ -25,6 +33,20 @@ function dashboardSecret() {
   return readFileSync(file, "utf8").trim();
 }
 
+/** Whether 127.0.0.1:`port` can be listened on (the vault checks its own port itself). */
+const portFree = (port) =>
+  new Promise((resolveFree) => {
+    const probe = createServer()
+      .once("error", () => resolveFree(false))
+      .listen(Number(port), "127.0.0.1", () => probe.close(() => resolveFree(true)));
+  });
+if (withDashboard && !(await portFree(dashboardPort))) {
+  console.error(
+    `127.0.0.1:${dashboardPort} is already in use (another dashboard?): stop that process, or choose another port with COFFER_DASHBOARD_PORT.`,
+  );
+  process.exit(1);
+}
+
 const filters = [
   "--filter=@coffer/server...",
   ...(withDashboard ? ["--filter=@coffer/dashboard..."] : []),
@@ -32,28 +54,11 @@ const filters = [
 const build = spawnSync(
   "pnpm",
   ["exec", "turbo", "run", "build", ...filters, "--output-logs=errors-only"],
-  {
-    cwd: root,
-    stdio: "inherit",
-  },
+  { cwd: root, stdio: "inherit" },
 );
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const children = [];
-const run = (name, command, args, env) => {
-  const child = spawn(command, args, {
-    cwd: root,
-    stdio: "inherit",
-    env: { ...process.env, ...env },
-  });
-  child.on("exit", (code, signal) => {
-    if (!stopping) {
-      console.error(`${name} stopped (${signal ?? `exit ${code}`}); stopping Coffer.`);
-      stop(code ?? 1);
-    }
-  });
-  children.push(child);
-};
 let stopping = false;
 const stop = (code) => {
   stopping = true;
@@ -63,22 +68,104 @@ const stop = (code) => {
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
-run(
+const run = (name, command, args, options) => {
+  const child = spawn(command, args, {
+    cwd: root,
+    stdio: options.stdio,
+    env: { ...process.env, ...options.env },
+  });
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`${name} stopped (${signal ?? `exit ${code}`}); stopping Coffer.`);
+      stop(code ?? 1);
+    }
+  });
+  children.push(child);
+  return child;
+};
+
+// The vault with --json: its first stdout line says where it listens and, on the first start,
+// holds the admin token; its logs go to stderr. Anything else on stdout is passed on.
+const vault = run(
   "The vault",
   process.execPath,
-  ["apps/server/bin/coffer-server.js", "start", "--port", vaultPort],
-  {},
+  ["apps/server/bin/coffer-server.js", "start", "--port", vaultPort, "--json"],
+  { stdio: ["ignore", "pipe", "inherit"] },
 );
+const started = new Promise((resolveStarted) => {
+  vault.on("exit", () => resolveStarted(null));
+  createInterface({ input: vault.stdout }).on("line", (line) => {
+    let parsed;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      console.log(line);
+      return;
+    }
+    if (parsed?.error) {
+      console.error(`coffer-server: ${parsed.error.message} (${parsed.error.code})`);
+    } else if (typeof parsed?.url === "string") {
+      resolveStarted(parsed);
+    } else {
+      console.log(line);
+    }
+  });
+});
+
 if (withDashboard) {
   run("The dashboard", "pnpm", ["--filter", "@coffer/dashboard", "--silent", "start"], {
-    COFFER_URL: vaultUrl,
-    COFFER_DASHBOARD_SECRET: dashboardSecret(),
-    PORT: dashboardPort,
+    stdio: "inherit",
+    env: { COFFER_URL: vaultUrl, COFFER_DASHBOARD_SECRET: dashboardSecret(), PORT: dashboardPort },
   });
-  setTimeout(() => {
-    if (!stopping)
-      console.log(
-        `\nCoffer dashboard on http://127.0.0.1:${dashboardPort} (sign in with the admin token)\n`,
-      );
-  }, 1500);
+}
+
+/** Resolves once `url` answers HTTP at all (the dashboard sends its sign-in page). */
+async function answers(url) {
+  for (let i = 0; i < 600 && !stopping; i++) {
+    const ok = await fetch(url, { redirect: "manual", signal: AbortSignal.timeout(2000) }).then(
+      () => true,
+      () => false,
+    );
+    if (ok) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+/** The vault's own framing of its first-start notice. */
+function box(lines) {
+  const width = Math.max(...lines.map((l) => l.length));
+  const edge = "─".repeat(width + 2);
+  return [`┌${edge}┐`, ...lines.map((l) => `│ ${l.padEnd(width)} │`), `└${edge}┘`].join("\n");
+}
+
+const startup = await started;
+if (startup && withDashboard && !(await answers(dashboardUrl))) {
+  if (!stopping) {
+    console.error(`The dashboard did not answer on ${dashboardUrl} within a minute; stopping.`);
+    stop(1);
+  }
+}
+if (startup && !stopping) {
+  const where = startup.dataDir ? `sqlite, data dir ${startup.dataDir}` : startup.engine;
+  const lines = ["", `Coffer vault listening on ${startup.url} (${where})`];
+  if (withDashboard) {
+    lines.push(`Coffer dashboard on ${dashboardUrl} (sign in with the admin token)`);
+  }
+  if (startup.adminToken) {
+    lines.push(
+      box([
+        "First start: an admin token was created for the dashboard and the admin API:",
+        "",
+        `    ${startup.adminToken}`,
+        "",
+        "It will NOT be shown again and cannot be recovered: store it now.",
+        `Default project: ${startup.projectId}`,
+      ]),
+    );
+  } else if (withDashboard) {
+    lines.push("(The admin token was printed on the vault's first start.)");
+  }
+  lines.push("Ctrl-C stops both.", "");
+  console.log(lines.join("\n"));
 }

@@ -13,5 +13,8 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // One file at a time: the root `pnpm start` (test/start.test.ts) runs turbo's build, which
+    // writes the same .next directory as the `next build` of test/dashboard.test.ts.
+    fileParallelism: false,
   },
 });

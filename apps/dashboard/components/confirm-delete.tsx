@@ -1,7 +1,7 @@
 "use client";
 // Deleting a store: the button stays disabled until the store id is typed (the server action
-// checks it again).
-import { useActionState, useState } from "react";
+// checks it again). Without JavaScript the button is enabled and the server's check alone holds.
+import { useActionState, useEffect, useState } from "react";
 import type { FormState } from "../app/actions";
 import { FormMessage } from "./action-form";
 
@@ -10,6 +10,8 @@ export function ConfirmDelete(props: {
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
 }) {
   const [typed, setTyped] = useState("");
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
   const [state, formAction, pending] = useActionState(props.action, { error: null });
   return (
     <form action={formAction} className="stack">
@@ -25,7 +27,11 @@ export function ConfirmDelete(props: {
         onChange={(event) => setTyped(event.target.value)}
       />
       <div className="form-actions">
-        <button type="submit" className="danger" disabled={pending || typed !== props.storeId}>
+        <button
+          type="submit"
+          className="danger"
+          disabled={pending || (hydrated && typed !== props.storeId)}
+        >
           {pending ? "Deleting…" : "Delete this store"}
         </button>
       </div>

@@ -42,13 +42,14 @@ export function UsageChart({ days, usage }: { days: string[]; usage: UsageRow[] 
 
   return (
     <figure className="chart">
+      {/* The <title> is one text node: one of several (text and {expressions}) fails hydration. */}
       <svg
         viewBox={`0 0 ${W} ${H}`}
         role="img"
         aria-labelledby="usage-title usage-desc"
         preserveAspectRatio="xMidYMid meet"
       >
-        <title id="usage-title">Reads and writes per day, last {days.length} days</title>
+        <title id="usage-title">Reads and writes per day</title>
         <desc id="usage-desc">{summary}</desc>
         {ticks.map((tick) => (
           <g key={tick} className="tick">

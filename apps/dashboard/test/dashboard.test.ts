@@ -48,6 +48,25 @@ async function shot(page: Page, name: string, fullPage = true) {
 const noOverflow = (page: Page) =>
   page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
+/** The visible controls of the page that have no accessible name (should be none). */
+const unlabeled = (page: Page) =>
+  page.evaluate(() => {
+    const missing: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>(
+      "input, select, textarea, button, summary, a[href]",
+    )) {
+      if ((el as HTMLInputElement).type === "hidden" || el.closest("[hidden]")) continue;
+      const labels = (el as HTMLInputElement).labels;
+      const name =
+        el.getAttribute("aria-label") ??
+        (el.getAttribute("aria-labelledby") ? "labelledby" : null) ??
+        (labels && labels.length > 0 ? [...labels].map((l) => l.textContent).join(" ") : null) ??
+        (["BUTTON", "SUMMARY", "A"].includes(el.tagName) ? el.textContent : null);
+      if (!name?.trim()) missing.push(el.outerHTML.slice(0, 120));
+    }
+    return missing;
+  });
+
 it("builds with next build", async () => {
   const { code, output, ms } = await nextBuild(APP);
   console.info(`next build of the dashboard: exit ${code}, ${ms} ms`);
@@ -73,11 +92,21 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
       ),
     );
   });
+  // Every request the browser made: none may go to the vault (admin calls are the server's).
+  const requested: string[] = [];
+  browser.on("request", (request) => requested.push(request.url()));
   const page = await browser.newPage();
   const base = app.url;
+  // Script errors and failed loads, hydration mismatches included: there should be none.
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()}`);
+  });
 
   // Signing in: a wrong token is refused, the right one is accepted.
   await page.goto(base);
+  expect(await unlabeled(page)).toEqual([]);
   await shot(page, "sign-in", false);
   await page.getByLabel("Admin token").fill(`coffer_admin_${"x".repeat(12)}_${"y".repeat(43)}`);
   await page.getByRole("button", { name: "Sign in" }).click();
@@ -93,6 +122,7 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
   await page.getByLabel("Admin token").fill(adminToken);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL(`${base}/projects`);
+  expect(await unlabeled(page)).toEqual([]);
   await page.getByRole("link", { name: "Default project" }).click();
   await page.waitForURL(`${base}/projects/default/stores`);
 
@@ -132,15 +162,48 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
   const apiKey = (await keyBox.textContent()) ?? "";
   expect(apiKey).toMatch(/^coffer_key_/);
   await expect.poll(() => page.locator("tr[data-key]").count()).toBe(1);
-  expect(await page.locator("tr[data-key]").textContent()).toContain(STORE);
+  const keyRow = page.locator("tr[data-key]", { hasText: "e2e app" });
+  const keyId = (await keyRow.getAttribute("data-key")) ?? "";
+  expect(await keyRow.locator('[data-label="Scope"]').textContent()).toBe(STORE);
+  expect(await keyRow.locator('[data-label="Access"]').textContent()).toBe("read-write");
+  expect(await keyRow.locator('[data-label="Prefix"]').textContent()).toBe(
+    `${apiKey.slice(0, apiKey.indexOf("_", "coffer_key_".length))}…`,
+  );
+  expect(await keyRow.locator('[data-label="Last used"]').textContent()).toBe("never");
+  // The copy button puts the key on the clipboard.
+  await browser.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  await page.getByRole("button", { name: "Copy the new API key" }).click();
+  await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(apiKey);
+  expect(await unlabeled(page)).toEqual([]);
   await shot(page, "keys-new-key");
   await page.reload();
   expect(await page.locator("#new-api-key").count(), "shown once").toBe(0);
+
+  // A read-only key for every store of the project.
+  await page.getByLabel("Name").fill("reader");
+  await page.getByLabel("Read only").check();
+  await page.getByRole("button", { name: "Create key" }).click();
+  await keyBox.waitFor();
+  const readerKey = (await keyBox.textContent()) ?? "";
+  const readerRow = page.locator("tr[data-key]", { hasText: "reader" });
+  await readerRow.waitFor();
+  expect(await readerRow.locator('[data-label="Scope"]').textContent()).toBe("All stores");
+  expect(await readerRow.locator('[data-label="Access"]').textContent()).toBe("read-only");
 
   // The SDK writes three entries with it; the list counts them.
   const secret = generateSecret();
   const store = await createVault({ url: vault.url, apiKey, secret }).getDataVaultStore(STORE);
   for (const user of ["alice", "bob", "carol"]) await store.setValue(`gh:${user}`, `token-${user}`);
+  expect(await store.getValue("gh:alice")).toBe("token-alice");
+  // The read-only key reads them, and is refused a write.
+  const reader = await createVault({ url: vault.url, apiKey: readerKey, secret }).getDataVaultStore(
+    STORE,
+  );
+  expect(await reader.getValue("gh:bob")).toBe("token-bob");
+  const readOnly = await reader.setValue("gh:eve", "token-eve").catch((error: unknown) => error);
+  expect(isCofferError(readOnly) && readOnly.code).toBe("FORBIDDEN");
+  await page.goto(`${base}/projects/default/keys`);
+  expect(await keyRow.locator('[data-label="Last used"]').textContent()).toMatch(/UTC$/);
   await page.goto(`${base}/projects/default/stores`);
   const entries = page.locator(`tr[data-store="${STORE}"] [data-col="entries"]`);
   expect((await entries.textContent())?.trim()).toBe("3");
@@ -167,6 +230,11 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
     .evaluateAll((bars) => bars.map((bar) => Number(bar.getAttribute("data-value"))));
   expect(writes.reduce((a, b) => a + b, 0)).toBe(3);
   expect(writes.at(-1)).toBe(3);
+  const reads = await chart
+    .locator("rect.bar-reads")
+    .evaluateAll((bars) => bars.map((bar) => Number(bar.getAttribute("data-value"))));
+  expect(reads.at(-1)).toBeGreaterThanOrEqual(2);
+  expect(await unlabeled(page)).toEqual([]);
   expect(await page.locator("#usage-table tbody tr").count()).toBe(14);
   expect(await page.locator("pre").allTextContents()).toEqual(
     expect.arrayContaining([
@@ -179,7 +247,7 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
 
   // Revoking the key: the SDK is refused from the next request.
   await page.goto(`${base}/projects/default/keys`);
-  await page.getByText("Revoke…").click();
+  await keyRow.getByText("Revoke…").click();
   await page.getByRole("button", { name: "Revoke e2e app" }).click();
   await expect.poll(() => page.locator(".badge.revoked").count()).toBe(1);
   const refused = await store.setValue("gh:dave", "token-dave").catch((error: unknown) => error);
@@ -193,6 +261,14 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
     .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-action")));
   expect(actions).toEqual(expect.arrayContaining(["store.create", "key.create", "key.revoke"]));
   expect(actions.some((a) => a === "entry.put" || a === "entry.batch_put")).toBe(true);
+  expect(actions).toContain("auth.denied"); // the read-only key's write
+  // Events never hold values.
+  const auditHtml = await page.content();
+  for (const user of ["alice", "bob", "carol", "eve"]) {
+    expect(auditHtml.includes(`token-${user}`), `the value of gh:${user}`).toBe(false);
+    expect(auditHtml.includes(`gh:${user}`), `the key gh:${user}`).toBe(false);
+  }
+  expect(await unlabeled(page)).toEqual([]);
   await shot(page, "audit", false);
   await page.getByLabel("Action").selectOption("key.revoke");
   await page.getByRole("button", { name: "Filter" }).click();
@@ -201,6 +277,26 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
     .locator("tr[data-action]")
     .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-action")));
   expect(filtered).toEqual(["key.revoke"]);
+  // … by store, and by API key.
+  const column = (label: string) =>
+    page.locator(`tr[data-action] td[data-label="${label}"]`).allTextContents();
+  await page.getByLabel("Action").selectOption("");
+  await page.getByLabel("Store").selectOption(STORE);
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(new RegExp(`store=${STORE}`));
+  const byStore = await column("Store");
+  expect(byStore.length).toBeGreaterThanOrEqual(4); // store.create, 3 writes (or a batch), …
+  expect(new Set(byStore)).toEqual(new Set([STORE]));
+  await page.getByLabel("Store").selectOption("");
+  await page.getByLabel("API key").selectOption(keyId);
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(new RegExp(`key=${keyId}`));
+  expect(new Set(await column("Key"))).toEqual(new Set([keyId]));
+  const byKey = await page
+    .locator("tr[data-action]")
+    .evaluateAll((rows) => rows.map((row) => row.getAttribute("data-action")));
+  expect(byKey).toEqual(expect.arrayContaining(["key.revoke", "key.create"]));
+  expect(byKey.some((a) => a?.startsWith("entry."))).toBe(true);
 
   // Deleting the store, behind typing its id.
   await page.goto(`${base}/projects/default/stores/${STORE}`);
@@ -240,18 +336,55 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
   await page.goto(`${base}/projects`);
   expect(await page.getByRole("link", { name: "team-b" }).count()).toBe(1);
 
+  // The keys and audit pages at phone width: no horizontal scrolling either.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const path of ["keys", "audit"]) {
+    await page.goto(`${base}/projects/default/${path}`);
+    expect(await noOverflow(page), path).toBe(true);
+  }
+  await page.setViewportSize({ width: 1280, height: 860 });
+
   // Signing out ends the session.
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(`${base}/`);
   await page.goto(`${base}/projects`);
   expect(page.url()).toBe(`${base}/`);
 
-  // The admin token is nowhere in what the browser received.
+  // Without JavaScript: sign in, create a store, delete it behind its id (server actions work as
+  // plain form posts).
+  const noJs = await browser.newPage();
+  const cdp = await browser.newCDPSession(noJs);
+  await cdp.send("Emulation.setScriptExecutionDisabled", { value: true });
+  await noJs.goto(base);
+  await noJs.getByLabel("Admin token").fill(adminToken);
+  await noJs.getByRole("button", { name: "Sign in" }).click();
+  await noJs.waitForURL(`${base}/projects`);
+  await noJs.goto(`${base}/projects/default/stores`);
+  await noJs.getByLabel("Store id").fill("no-js");
+  await noJs.getByRole("button", { name: "Create store" }).click();
+  await noJs.locator('tr[data-store="no-js"]').waitFor();
+  await noJs.goto(`${base}/projects/default/stores/no-js`);
+  await noJs.getByLabel(/to confirm/).fill("no-js");
+  await noJs.getByRole("button", { name: "Delete this store" }).click();
+  await noJs.waitForURL(/\/stores\?deleted=no-js/);
+  expect(await noJs.locator('tr[data-store="no-js"]').count()).toBe(0);
+  await noJs.getByRole("button", { name: "Sign out" }).click();
+  await noJs.waitForURL(`${base}/`);
+  await noJs.close();
+
+  expect(problems).toEqual([]);
+
+  const vaultOrigin = new URL(vault.url).origin;
+  expect(requested.filter((url) => new URL(url).origin === vaultOrigin)).toEqual([]);
+  expect(requested.length).toBeGreaterThan(10);
+
+  // The admin token is nowhere in what the browser received, nor any value the SDK wrote.
   const received = await Promise.all(bodies);
   expect(received.length).toBeGreaterThan(10);
   const tokenSecret = adminToken.slice(-43); // the secret part may itself contain "_"
   for (const { url, text } of [...received, { url: "DOM", text: await page.content() }]) {
     expect(text.includes(adminToken), `admin token in ${url}`).toBe(false);
     expect(text.includes(tokenSecret), `admin token's secret in ${url}`).toBe(false);
+    expect(text.includes("token-alice"), `a value in ${url}`).toBe(false);
   }
 });

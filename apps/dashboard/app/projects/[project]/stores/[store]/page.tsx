@@ -23,7 +23,8 @@ export default async function StorePage(props: {
   const { api, projects } = await loadProject(project);
   const [stores, usage] = await Promise.all([
     api.listStores(project),
-    api.usage(project, DAYS, storeId).catch(() => []),
+    // The page stays useful without its chart, but says so rather than drawing zeros.
+    api.usage(project, DAYS, storeId).catch(() => null),
   ]);
   const store = stores.find((s) => s.id === storeId);
   if (!store) notFound();
@@ -59,7 +60,13 @@ export default async function StorePage(props: {
       </dl>
 
       <h2>Usage</h2>
-      <UsageChart days={lastDays(DAYS)} usage={usage} />
+      {usage ? (
+        <UsageChart days={lastDays(DAYS)} usage={usage} />
+      ) : (
+        <p role="alert" className="error">
+          The vault did not answer the usage query: reload the page to try again.
+        </p>
+      )}
 
       <h2>Use it from your app</h2>
       <Snippets store={store.id} />
