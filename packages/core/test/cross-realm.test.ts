@@ -36,3 +36,18 @@ describe("Uint8Arrays of another realm", () => {
     }
   });
 });
+
+describe("Node Buffers", () => {
+  const sealer = createSealer({ secret: generateSecret() });
+
+  it("open takes envelopes decoded into pooled Buffers, at any byte offset", async () => {
+    const sealed = await sealer.seal("oauth-tokens", "gh:42", "ghp_token");
+    const wire = Buffer.from(sealed.envelope).toString("base64url");
+    for (let shift = 0; shift < 8; shift++) {
+      Buffer.from("x".repeat(shift + 1)); // moves the pool's next offset
+      const envelope = Buffer.from(wire, "base64url");
+      const opened = await sealer.open("oauth-tokens", sealed.blindedId, envelope);
+      expect(opened.value).toBe("ghp_token");
+    }
+  });
+});

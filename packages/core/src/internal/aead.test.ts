@@ -57,4 +57,24 @@ describe("aead", () => {
     expect(() => native.open(key, nonce, Uint8Array.of(1, 2), sealed)).toThrow();
     expect(() => native.open(key, nonce, ad, sealed.subarray(0, 15))).toThrow();
   });
+
+  it("takes keys, nonces and ciphertexts at any byte offset (test/cross-realm: pooled Buffers)", () => {
+    const key = new Uint8Array(32).fill(3);
+    const nonce = new Uint8Array(24).fill(5);
+    const sealed = new Uint8Array(10 + 16);
+    native.seal(key, nonce, new Uint8Array(0), new Uint8Array(10).fill(1), sealed);
+    for (let offset = 1; offset < 4; offset++) {
+      const at = (bytes: Uint8Array) => {
+        const buffer = new Uint8Array(bytes.length + offset);
+        buffer.set(bytes, offset);
+        return buffer.subarray(offset);
+      };
+      expect(native.open(at(key), at(nonce), new Uint8Array(0), at(sealed))).toEqual(
+        new Uint8Array(10).fill(1),
+      );
+      const out = new Uint8Array(sealed.length);
+      native.seal(at(key), at(nonce), new Uint8Array(0), new Uint8Array(10).fill(1), out);
+      expect(out).toEqual(sealed);
+    }
+  });
 });

@@ -50,8 +50,10 @@ const SIGMA = /* @__PURE__ */ u32(new TextEncoder().encode("expand 32-byte k"));
 
 /** HChaCha20(key, nonce[0..16]) and the 12-byte IETF nonce 0⁴ ‖ nonce[16..24]. */
 function ietfParameters(key: Uint8Array, nonce: Uint8Array): [Uint8Array, Uint8Array] {
+  // Copies, not views: `u32` needs 4-byte alignment, and a Node Buffer (pooled, any offset) is a
+  // Uint8Array whose slice() does not copy.
   const subkey = new Uint32Array(8);
-  hchacha(SIGMA, u32(key.slice()), u32(nonce.slice(0, 16)), subkey);
+  hchacha(SIGMA, u32(new Uint8Array(key)), u32(new Uint8Array(nonce.subarray(0, 16))), subkey);
   const iv = new Uint8Array(12);
   iv.set(nonce.subarray(16, 24), 4);
   return [new Uint8Array(subkey.buffer), iv];
