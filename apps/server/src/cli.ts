@@ -3,6 +3,7 @@
 // `--json` makes a command print exactly one JSON document on stdout; errors then go there too.
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { createInterface } from "node:readline/promises";
 import { CofferError, isCofferError } from "@coffer/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type BackupCounts, type BackupProgress, restoreBackup, writeBackup } from "./backup.js";
@@ -29,6 +30,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Progress lines are drawn only on a terminal. */
   stderrIsTTY: boolean;
+  /** Asks a yes/no question; absent when nobody is there to answer (no terminal). */
+  confirm?: ((question: string) => Promise<boolean>) | undefined;
   setExitCode(code: number): void;
 }
 
@@ -36,12 +39,33 @@ const processIo: CliIo = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
   stderrIsTTY: Boolean(process.stderr.isTTY),
+  confirm: process.stdin.isTTY && process.stderr.isTTY ? askOnTerminal : undefined,
   setExitCode: (code) => {
     process.exitCode = code;
   },
 };
 
+async function askOnTerminal(question: string): Promise<boolean> {
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  // Ctrl-C (or the terminal closing) is a "no".
+  const interrupted = new Promise<string>((resolve) => {
+    prompt.once("SIGINT", () => resolve(""));
+    prompt.once("close", () => resolve(""));
+  });
+  const answered = prompt.question(`${question} [y/N] `).catch(() => "");
+  try {
+    return /^y(es)?$/i.test((await Promise.race([answered, interrupted])).trim());
+  } finally {
+    prompt.close();
+  }
+}
+
+/** `--json` for every command, or COFFER_JSON=1 (true, yes) in the environment. */
+const jsonFromEnv = () => /^(1|true|yes)$/i.test(process.env.COFFER_JSON?.trim() ?? "");
+
 const CLI: Principal = { kind: "cli" };
+/** For commands that never wrap or unwrap a data key (see Context.withVault). */
+const NO_DATA_KEYS = { noDataKeys: true } as const;
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 interface GlobalOptions {
@@ -69,7 +93,7 @@ class Context {
   ) {}
 
   get json(): boolean {
-    return this.options.json === true;
+    return this.options.json === true || jsonFromEnv();
   }
 
   get config(): ServerConfig {
@@ -101,12 +125,17 @@ class Context {
   /**
    * Opens the vault, runs `fn`, and always closes storage. An embedded vault must already exist
    * unless `create` (restore into a new data dir), so a mistyped --data-dir is an error.
+   * `noDataKeys`: the command never wraps or unwraps a data key, so on PostgreSQL it runs without
+   * COFFER_MASTER_KEY.
    */
   async withVault<T>(
     fn: (vault: Vault) => Promise<T>,
-    options: { create?: boolean } = {},
+    options: { create?: boolean; noDataKeys?: boolean } = {},
   ): Promise<T> {
-    const vault = await openVault(this.config, { mustExist: !options.create });
+    const vault = await openVault(this.config, {
+      mustExist: !options.create,
+      masterKeyOptional: options.noDataKeys === true,
+    });
     try {
       return await fn(vault);
     } finally {
@@ -130,8 +159,13 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<voi
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    // Commander already printed its own message (usage errors, --help, --version).
+    // Commander already printed its own message (usage errors, --help, --version); a script that
+    // asked for JSON also gets the usage error as JSON.
     if (error instanceof CommanderError) {
+      if (error.exitCode !== 0 && (argv.includes("--json") || jsonFromEnv())) {
+        const message = error.message.replace(/^error: /, "");
+        io.stdout(`${JSON.stringify({ error: { code: "INVALID_ARGUMENT", message } })}\n`);
+      }
       io.setExitCode(error.exitCode);
       return;
     }
@@ -152,10 +186,17 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<voi
 function describeError(error: unknown): { code: string | undefined; message: string } {
   if (isCofferError(error)) {
     // Before the first start there is no `default` project yet: say where it comes from.
-    const hint =
+    let hint =
       error.code === "PROJECT_NOT_FOUND" && error.details?.projectId === "default"
         ? " The first `coffer-server start` creates it (or run `coffer-server project create default`)."
         : "";
+    // An operator needs the reason the database is unreachable (the driver's message names the
+    // host and port, never the password).
+    const cause = error.cause as { message?: unknown; code?: unknown } | undefined;
+    if (error.code === "SERVICE_UNAVAILABLE" && cause) {
+      const reason = cause.message || cause.code;
+      if (typeof reason === "string" && reason) hint = ` (${reason})`;
+    }
     return { code: error.code, message: error.message + hint };
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -208,7 +249,7 @@ function createCli(io: CliIo) {
   // Remember --json and the log level of the command about to run, for error output.
   program.hook("preAction", (_program, command) => {
     const options = command.optsWithGlobals();
-    state.json = options.json === true;
+    state.json = options.json === true || jsonFromEnv();
     state.logLevel = String(options.logLevel);
   });
 
@@ -222,7 +263,7 @@ function createCli(io: CliIo) {
     parent
       .command(spec)
       .description(description)
-      .option("--json", "print one JSON document on stdout")
+      .option("--json", "print one JSON document on stdout (env: COFFER_JSON=1)")
       .action(async (...args: unknown[]) => {
         const command = args.at(-1) as Command;
         const positional = args.slice(0, command.registeredArguments.length) as string[];
@@ -239,6 +280,7 @@ function createCli(io: CliIo) {
   addProjectCommands(leaf, program);
   addStoreCommands(leaf, program);
   addKeyCommands(leaf, program);
+  addAdminTokenCommands(leaf, program);
   addMasterKeyCommands(leaf, program);
   addBackupCommands(leaf, program);
   addAudit(leaf, program);
@@ -293,7 +335,11 @@ function addStart(leaf: Leaf, program: Command): void {
 async function start(ctx: Context): Promise<void> {
   const config = ctx.config;
   // With --json, stdout carries only the startup line: server logs go to stderr.
-  const running = await startServer(config, ctx.json ? process.stderr : undefined);
+  const running = await startServer(config, ctx.json ? process.stderr : undefined).catch(
+    (error: unknown) => {
+      throw listenError(error, config) ?? error;
+    },
+  );
   const engine = running.vault.storage.engine;
   const dataDir = engine === "sqlite" ? config.dataDir : null;
   ctx.result({ url: running.url, engine, dataDir, ...(running.bootstrap ?? {}) }, () => {
@@ -334,6 +380,25 @@ async function start(ctx: Context): Promise<void> {
   process.on("SIGINT", onSignal);
 }
 
+/** A port that is taken or not allowed, said the way an operator can act on. */
+function listenError(error: unknown, config: ServerConfig): Error | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `${config.host}:${config.port}`;
+  const hint = "choose another with --port (COFFER_PORT) or --host (COFFER_HOST)";
+  if (code === "EADDRINUSE") {
+    return Object.assign(
+      new Error(
+        `${where} is already in use (another Coffer vault?): stop that process, or ${hint}.`,
+      ),
+      { code },
+    );
+  }
+  if (code === "EACCES" || code === "EADDRNOTAVAIL") {
+    return Object.assign(new Error(`Cannot listen on ${where} (${code}): ${hint}.`), { code });
+  }
+  return undefined;
+}
+
 // ── migrate ───────────────────────────────────────────────────────────────────────────────────
 
 async function migrate(ctx: Context): Promise<void> {
@@ -361,20 +426,30 @@ function addProjectCommands(leaf: Leaf, program: Command): void {
   const project = program
     .command("project")
     .description("Projects: tenants whose keys never see another project's stores.");
-  leaf(project, "create <id>", "Create a project.", async (ctx, id) => {
-    if (!new RegExp(PROJECT_ID_PATTERN).test(id)) {
-      throw new CofferError(
-        "INVALID_ARGUMENT",
-        "Project ids are 1 to 64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
+  leaf(
+    project,
+    "create [id]",
+    "Create a project (the id defaults to one made from --name).",
+    async (ctx, given: string | undefined) => {
+      const named = checkName(ctx.options.name);
+      const id = given ?? (named === undefined ? undefined : idFromName(named));
+      if (id === undefined || !new RegExp(PROJECT_ID_PATTERN).test(id)) {
+        throw new CofferError(
+          "INVALID_ARGUMENT",
+          `${id === undefined ? "Give the project an id (`coffer-server project create <id> [--name …]`). " : ""}Project ids are 1 to 64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit.`,
+        );
+      }
+      const name = named ?? id;
+      const created = await ctx.withVault(
+        (vault) => vault.createProject(CLI, id, name),
+        NO_DATA_KEYS,
       );
-    }
-    const name = checkName(ctx.options.name) ?? id;
-    const created = await ctx.withVault((vault) => vault.createProject(CLI, id, name));
-    ctx.result(projectJson(created), () => `Created project "${created.id}" (${created.name}).`);
-  }).option("--name <name>", "display name");
+      ctx.result(projectJson(created), () => `Created project "${created.id}" (${created.name}).`);
+    },
+  ).option("--name <name>", "display name");
 
   leaf(project, "list", "List projects.", async (ctx) => {
-    const projects = await ctx.withVault((vault) => vault.listProjects());
+    const projects = await ctx.withVault((vault) => vault.listProjects(), NO_DATA_KEYS);
     ctx.result({ projects: projects.map(projectJson) }, () =>
       table(
         ["ID", "NAME", "CREATED"],
@@ -388,7 +463,8 @@ function addStoreCommands(leaf: Leaf, program: Command): void {
   const store = program
     .command("store")
     .description("Stores: one per kind of secret, each with its own data key.");
-  const projectOption = () => new Option("--project <id>", "project").default("default");
+  const projectOption = () =>
+    new Option("--project <id>", "project").env("COFFER_PROJECT").default("default");
 
   leaf(store, "create <id>", "Create a store (and its data key).", async (ctx, id) => {
     const name = checkName(ctx.options.name);
@@ -404,7 +480,10 @@ function addStoreCommands(leaf: Leaf, program: Command): void {
     .option("--name <name>", "display name");
 
   leaf(store, "list", "List stores with their entry count, size and last write.", async (ctx) => {
-    const stores = await ctx.withVault((vault) => vault.listStores(String(ctx.options.project)));
+    const stores = await ctx.withVault(
+      (vault) => vault.listStores(String(ctx.options.project)),
+      NO_DATA_KEYS,
+    );
     ctx.result({ stores: stores.map(storeJson) }, () =>
       table(
         ["ID", "NAME", "ENTRIES", "BYTES", "LAST WRITE"],
@@ -422,22 +501,30 @@ function addStoreCommands(leaf: Leaf, program: Command): void {
   leaf(
     store,
     "delete <id>",
-    "Delete a store, its entries and its data key (irreversible).",
+    "Delete a store, its entries and its data key (irreversible; asks first on a terminal).",
     async (ctx, id) => {
       const projectId = String(ctx.options.project);
       const entries = await ctx.withVault(async (vault) => {
         await vault.requireProject(projectId);
         const existing = await vault.storage.getStore(projectId, id);
         const stats = existing ? await vault.storage.getStoreStats(projectId, id) : undefined;
-        if (existing && ctx.options.yes !== true) {
+        // A person at a terminal confirms; scripts (no terminal, --json) and --yes do not.
+        const confirm = ctx.options.yes === true || ctx.json ? undefined : ctx.io.confirm;
+        if (
+          existing &&
+          confirm &&
+          !(await confirm(
+            `Delete store "${id}" of project "${projectId}"? Its ${stats?.entryCount ?? 0} entries and its data key are destroyed and cannot be recovered (only from a backup).`,
+          ))
+        ) {
           throw new CofferError(
             "INVALID_ARGUMENT",
-            `Deleting store "${id}" destroys its ${stats?.entryCount ?? 0} entries and its data key: they cannot be recovered (only from a backup). Run again with --yes to delete it.`,
+            `Not confirmed: store "${id}" was not deleted.`,
           );
         }
         await vault.deleteStore(CLI, projectId, id); // STORE_NOT_FOUND when absent
         return stats?.entryCount ?? 0;
-      });
+      }, NO_DATA_KEYS);
       ctx.result(
         { deleted: true, projectId, id, entryCount: entries },
         () =>
@@ -446,22 +533,25 @@ function addStoreCommands(leaf: Leaf, program: Command): void {
     },
   )
     .addOption(projectOption())
-    .option("--yes", "confirm: the entries and the data key are destroyed");
+    .option("--yes", "do not ask for confirmation on a terminal");
 }
 
 function addKeyCommands(leaf: Leaf, program: Command): void {
   const key = program.command("key").description("API keys of the data API.");
-  const projectOption = () => new Option("--project <id>", "project").default("default");
+  const projectOption = () =>
+    new Option("--project <id>", "project").env("COFFER_PROJECT").default("default");
 
   leaf(key, "create", "Create an API key (shown once).", async (ctx) => {
     const o = ctx.options;
     const projectId = String(o.project);
-    const created = await ctx.withVault((vault) =>
-      vault.createApiKey(CLI, projectId, {
-        name: checkName(o.name),
-        storeIds: o.store as string[] | undefined,
-        readOnly: o.readOnly === true,
-      }),
+    const created = await ctx.withVault(
+      (vault) =>
+        vault.createApiKey(CLI, projectId, {
+          name: checkName(o.name),
+          storeIds: o.store as string[] | undefined,
+          readOnly: o.readOnly === true,
+        }),
+      NO_DATA_KEYS,
     );
     const { record } = created;
     ctx.result({ apiKey: created.apiKey, key: apiKeyJson(record) }, () =>
@@ -480,7 +570,10 @@ function addKeyCommands(leaf: Leaf, program: Command): void {
     .option("--name <name>", "display name");
 
   leaf(key, "list", "List API keys (never the keys themselves).", async (ctx) => {
-    const keys = await ctx.withVault((vault) => vault.listApiKeys(String(ctx.options.project)));
+    const keys = await ctx.withVault(
+      (vault) => vault.listApiKeys(String(ctx.options.project)),
+      NO_DATA_KEYS,
+    );
     ctx.result({ keys: keys.map(apiKeyJson) }, () =>
       table(
         ["ID", "NAME", "STORES", "ACCESS", "CREATED", "LAST USED", "STATUS"],
@@ -502,14 +595,49 @@ function addKeyCommands(leaf: Leaf, program: Command): void {
     "revoke <id>",
     "Revoke an API key: it fails from the very next request.",
     async (ctx, id) => {
-      const projectId = String(ctx.options.project);
-      await ctx.withVault((vault) => vault.revokeApiKey(CLI, projectId, id));
+      // Key ids are unique across projects: --project (COFFER_PROJECT) only double-checks.
+      const given = ctx.options.project as string | undefined;
+      const projectId = await ctx.withVault(async (vault) => {
+        const projectId = given ?? (await vault.storage.getApiKey(id))?.projectId;
+        if (projectId === undefined) {
+          throw new CofferError("KEY_NOT_FOUND", `No API key "${id}".`, { details: { keyId: id } });
+        }
+        await vault.revokeApiKey(CLI, projectId, id);
+        return projectId;
+      }, NO_DATA_KEYS);
       ctx.result(
         { revoked: true, projectId, id },
         () => `Revoked API key ${id} of project "${projectId}".`,
       );
     },
-  ).addOption(projectOption());
+  ).addOption(
+    new Option("--project <id>", "the key's project (default: looked up)").env("COFFER_PROJECT"),
+  );
+}
+
+// ── admin tokens ──────────────────────────────────────────────────────────────────────────────
+
+function addAdminTokenCommands(leaf: Leaf, program: Command): void {
+  const adminToken = program
+    .command("admin-token")
+    .description("Admin tokens of the admin API and the dashboard.");
+  leaf(
+    adminToken,
+    "create",
+    "Issue another admin token (shown once), e.g. when the first one was lost.",
+    async (ctx) => {
+      const created = await ctx.withVault((vault) => vault.createAdminToken(CLI), NO_DATA_KEYS);
+      ctx.result(created, () =>
+        [
+          `Created admin token ${created.id}:`,
+          "",
+          `    ${created.adminToken}`,
+          "",
+          "It is shown this once and cannot be recovered: store it now.",
+        ].join("\n"),
+      );
+    },
+  );
 }
 
 // ── master keys ───────────────────────────────────────────────────────────────────────────────
@@ -698,14 +826,18 @@ function addBackupCommands(leaf: Leaf, program: Command): void {
 function addAudit(leaf: Leaf, program: Command): void {
   leaf(program, "audit", "Recent audit events, newest first.", async (ctx) => {
     const o = ctx.options as Record<string, string | number | undefined>;
-    const events = await ctx.withVault((vault) =>
-      vault.listAudit({
-        projectId: o.project as string | undefined,
-        storeId: o.store as string | undefined,
-        action: o.action as string | undefined,
-        apiKeyId: o.key as string | undefined,
-        limit: Number(o.limit),
-      }),
+    const events = await ctx.withVault(
+      (vault) =>
+        vault.listAudit({
+          projectId: o.project as string | undefined,
+          storeId: o.store as string | undefined,
+          action: o.action as string | undefined,
+          apiKeyId: o.key as string | undefined,
+          since: o.since as number | undefined,
+          until: o.until as number | undefined,
+          limit: Number(o.limit),
+        }),
+      NO_DATA_KEYS,
     );
     ctx.result({ events: events.map(auditJson) }, () =>
       table(
@@ -722,10 +854,20 @@ function addAudit(leaf: Leaf, program: Command): void {
       ),
     );
   })
-    .option("--project <id>", "only this project (default: all)")
+    .addOption(
+      new Option("--project <id>", "only this project (default: all)").env("COFFER_PROJECT"),
+    )
     .option("--store <id>", "only this store")
     .option("--action <action>", "only this action, e.g. store.delete or auth.denied")
     .option("--key <id>", "only events of this API key id")
+    .addOption(
+      new Option("--since <time>", "only events at or after this time (ISO 8601)").argParser(
+        timestamp,
+      ),
+    )
+    .addOption(
+      new Option("--until <time>", "only events before this time (ISO 8601)").argParser(timestamp),
+    )
     .addOption(
       new Option("--limit <n>", "how many events").argParser(integer(1, 1000)).default(50),
     );
@@ -741,6 +883,28 @@ function integer(min: number, max: number) {
     }
     return n;
   };
+}
+
+function timestamp(value: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new InvalidArgumentError("expected a time such as 2025-01-31 or 2025-01-31T12:00:00Z.");
+  }
+  return ms;
+}
+
+/** An id made from a display name: "Acme Inc." → "acme-inc" (undefined when nothing is left). */
+function idFromName(name: string): string | undefined {
+  const id = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "") // accents, split off by NFKD
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^[-_]+|-+$/g, "")
+    .replace(/-{2,}/g, "-")
+    .slice(0, 64)
+    .replace(/-+$/, "");
+  return id === "" ? undefined : id;
 }
 
 function checkName(value: unknown): string | undefined {

@@ -43,10 +43,35 @@ export function resolveConfig(partial: Partial<ServerConfig>): ServerConfig {
   };
 }
 
+/** Key length the envelope bound allows for beside a value of the limit (keys are short). */
+export const KEY_ALLOWANCE_BYTES = 256;
+
 /**
- * Largest envelope accepted for a value limit: the client pads values (Padmé, ≤ 12%) and adds its
- * header, key and tag (< 4.2 KiB with the longest key), so an envelope of an allowed value fits.
+ * Largest envelope accepted for a value limit. The server never sees values, only envelopes
+ * (@coffer/core SPEC.md §4–5): a 65-byte header and 16-byte tag around the payload
+ * `type ‖ varint(len key) ‖ key ‖ varint(len value) ‖ value`, padded to its size class. The bound
+ * is the envelope of a value at the limit under a key of up to 256 bytes, padding included, so an
+ * allowed value always fits and a larger one is refused once it leaves that size class (at 1 MiB
+ * the class spans 32 KiB; at 1 KiB, 64 bytes). Longer keys are absorbed by the class at large
+ * limits (a 4 KiB key fits beside a 1 MiB value).
  */
 export function maxEnvelopeBytes(maxValueBytes: number): number {
-  return Math.ceil(maxValueBytes * 1.125) + 8192;
+  const payload =
+    1 +
+    varintLength(KEY_ALLOWANCE_BYTES) +
+    KEY_ALLOWANCE_BYTES +
+    varintLength(maxValueBytes) +
+    maxValueBytes;
+  return 65 + paddedLength(payload) + 16;
+}
+
+const varintLength = (n: number) => (n < 2 ** 7 ? 1 : n < 2 ** 14 ? 2 : n < 2 ** 21 ? 3 : 4);
+
+/** The size classes of SPEC.md §5 ("buckets"), the largest padding a client applies. */
+function paddedLength(length: number): number {
+  if (length <= 64) return 64;
+  if (length <= 512) return 2 ** Math.ceil(Math.log2(length));
+  const e = Math.floor(Math.log2(length));
+  const step = 2 ** (e - (Math.floor(Math.log2(e)) + 1));
+  return Math.ceil(length / step) * step;
 }

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { CofferError } from "@coffer/core";
 import type { FastifyInstance } from "fastify";
 import { maxEnvelopeBytes, type ServerConfig } from "./config.js";
-import { loadMasterKeyring, removePreviousKeyFile } from "./crypto/master-key.js";
+import { loadMasterKeyring, missingMasterKey, removePreviousKeyFile } from "./crypto/master-key.js";
 import { buildApp } from "./http/app.js";
 import { openStorage, SQLITE_FILE } from "./storage/index.js";
 import { Vault } from "./vault.js";
@@ -16,11 +16,12 @@ export const VERSION: string = JSON.parse(
 /**
  * Opens storage (applying migrations) and the master keys: what the server and the CLI share.
  * `mustExist` (admin commands) refuses to create a new embedded vault, so a mistyped --data-dir
- * is an error rather than a fresh, empty vault.
+ * is an error rather than a fresh, empty vault. `masterKeyOptional` (admin commands that never
+ * touch a data key) lets PostgreSQL deployments run them without COFFER_MASTER_KEY.
  */
 export async function openVault(
   config: ServerConfig,
-  options: { mustExist?: boolean } = {},
+  options: { mustExist?: boolean; masterKeyOptional?: boolean } = {},
 ): Promise<Vault> {
   if (options.mustExist && !config.databaseUrl && !existsSync(join(config.dataDir, SQLITE_FILE))) {
     throw new CofferError(
@@ -31,6 +32,13 @@ export async function openVault(
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await storage.migrate();
+    if (options.masterKeyOptional && config.databaseUrl && !config.masterKey) {
+      return new Vault({
+        storage,
+        masterKeys: missingMasterKey(),
+        maxEnvelopeBytes: maxEnvelopeBytes(config.maxValueBytes),
+      });
+    }
     const masterKeys = loadMasterKeyring({
       masterKey: config.masterKey,
       previousMasterKeys: config.previousMasterKeys,

@@ -42,7 +42,11 @@ export interface EntryInput {
 
 export interface VaultOptions {
   storage: Storage;
-  masterKeys: MasterKeyring;
+  /**
+   * The master keys, or why there are none: admin commands that never touch a data key (API keys,
+   * listings, audit) run without them, and anything that needs one throws this error.
+   */
+  masterKeys: MasterKeyring | CofferError;
   maxEnvelopeBytes: number;
   now?: () => number;
 }
@@ -51,7 +55,7 @@ const USAGE_FLUSH_MS = 5000;
 
 export class Vault {
   readonly storage: Storage;
-  readonly masterKeys: MasterKeyring;
+  readonly #masterKeys: MasterKeyring | CofferError;
   readonly maxEnvelopeBytes: number;
   readonly #now: () => number;
   // Unwrapped data keys by data key id: unwrapping per request would cost a master-key AES op.
@@ -64,9 +68,15 @@ export class Vault {
   >();
   #usageTimer: NodeJS.Timeout | undefined;
 
+  /** The master keys; throws when this vault was opened without them. */
+  get masterKeys(): MasterKeyring {
+    if (this.#masterKeys instanceof CofferError) throw this.#masterKeys;
+    return this.#masterKeys;
+  }
+
   constructor(options: VaultOptions) {
     this.storage = options.storage;
-    this.masterKeys = options.masterKeys;
+    this.#masterKeys = options.masterKeys;
     this.maxEnvelopeBytes = options.maxEnvelopeBytes;
     this.#now = options.now ?? Date.now;
   }
@@ -369,9 +379,16 @@ export class Vault {
     id: string,
     name: string,
   ): Promise<void> {
-    if (!(await this.storage.renameStore(projectId, id, name))) throw storeNotFound(id);
+    const trimmed = name.trim();
+    if (trimmed === "") {
+      throw new CofferError(
+        "INVALID_REQUEST",
+        "A store name needs at least one visible character.",
+      );
+    }
+    if (!(await this.storage.renameStore(projectId, id, trimmed))) throw storeNotFound(id);
     await this.storage.appendAudit([
-      this.#event(principal, projectId, "store.rename", id, { name }),
+      this.#event(principal, projectId, "store.rename", id, { name: trimmed }),
     ]);
   }
 
@@ -470,6 +487,20 @@ export class Vault {
       await this.createProject({ kind: "cli" }, "default", "Default project");
     }
     return { adminToken: issued.token, projectId: "default" };
+  }
+
+  /** Issues another admin token (the first one lost, say); the token is returned once. */
+  async createAdminToken(principal: Principal): Promise<{ adminToken: string; id: string }> {
+    const issued = issueToken("admin");
+    await this.storage.createAdminToken({
+      id: issued.id,
+      hash: issued.hash,
+      createdAt: this.#now(),
+    });
+    await this.storage.appendAudit([
+      this.#event(principal, null, "admin_token.create", null, { id: issued.id }),
+    ]);
+    return { adminToken: issued.token, id: issued.id };
   }
 
   /** Rewraps every data key under the current master key; returns how many were rewrapped. */
@@ -581,7 +612,7 @@ export class Vault {
     if (input.envelope.length > this.maxEnvelopeBytes) {
       throw new CofferError(
         "VALUE_TOO_LARGE",
-        `Sealed values may be at most ${this.maxEnvelopeBytes} bytes; this one is ${input.envelope.length}.`,
+        `The value is over the server's size limit: its envelope is ${input.envelope.length} bytes, and a value within the limit seals to at most ${this.maxEnvelopeBytes}. Store a smaller value, or raise --max-value-bytes (COFFER_MAX_VALUE_BYTES) on the server.`,
         {
           details: { limit: this.maxEnvelopeBytes, size: input.envelope.length },
         },

@@ -268,6 +268,24 @@ describe.each<Engine>(["sqlite", "postgres"])("vault API on %s", (engine) => {
       expect(response.body.error.code).toBe(code);
     });
 
+    it("refuses query parameters a route does not define, on every route", async () => {
+      const id = await sealer.blindKey("oauth-tokens", "gh:query");
+      for (const [method, path, token, body] of [
+        ["GET", "/v1/stores/oauth-tokens", key],
+        ["GET", `/v1/stores/oauth-tokens/entries/${id}`, key],
+        ["GET", "/v1/stores/oauth-tokens/entries", key],
+        ["DELETE", `/v1/stores/oauth-tokens/entries/${id}`, key],
+        ["POST", "/v1/stores/oauth-tokens/entries/batch-get", key, { blindedIds: [id] }],
+        ["GET", "/v1/admin/projects", admin],
+        ["GET", "/v1/admin/projects/default/stores", admin],
+        ["GET", "/v1/admin/projects/default/audit", admin],
+      ] as const) {
+        const response = await call(method, `${path}?unknown=1`, { token, body });
+        expect(response.status, path).toBe(400);
+        expect(response.body.error.code, path).toBe("INVALID_REQUEST");
+      }
+    });
+
     it("refuses malformed ids in paths", async () => {
       for (const path of [
         "/v1/stores/Bad%20Store",
@@ -544,10 +562,19 @@ describe.each<Engine>(["sqlite", "postgres"])("vault API on %s", (engine) => {
         (
           await call("PATCH", "/v1/admin/projects/default/stores/api-keys", {
             token: admin,
-            body: { name: "Renamed" },
+            body: { name: "  Renamed " },
           })
         ).status,
       ).toBe(200);
+      const renamed = await call("GET", "/v1/admin/projects/default/stores", { token: admin });
+      expect(renamed.body.stores.find((s: { id: string }) => s.id === "api-keys").name).toBe(
+        "Renamed",
+      );
+      const blank = await call("PATCH", "/v1/admin/projects/default/stores/api-keys", {
+        token: admin,
+        body: { name: "   " },
+      });
+      expect(blank).toMatchObject({ status: 400, body: { error: { code: "INVALID_REQUEST" } } });
       expect(
         (await call("DELETE", "/v1/admin/projects/default/stores/api-keys", { token: admin })).body,
       ).toEqual({ deleted: true });
@@ -657,6 +684,13 @@ describe.each<Engine>(["sqlite", "postgres"])("vault API on %s", (engine) => {
       await call("GET", `/v1/stores/oauth-tokens/entries/${entry.blindedId}`, {
         token: "coffer_key_aaaaaaaaaaaa_bad",
       });
+      // Credentials put where they do not belong (refused, but the URL is still logged).
+      const misplaced = await call(
+        "GET",
+        `/v1/stores/oauth-tokens/entries?apiKey=${key}&limit=5&password=hunter2`,
+      );
+      expect(misplaced.status).toBe(401);
+      expect((await call("GET", `/v1/${admin}/stores`)).status).toBe(404);
       const logs = vault.logs();
       const lines = logs.trim().split("\n");
       expect(lines.length).toBeGreaterThan(5);
@@ -667,9 +701,81 @@ describe.each<Engine>(["sqlite", "postgres"])("vault API on %s", (engine) => {
         entry.blindedId,
         entry.envelope,
         "coffer_key_aaaaaaaaaaaa_bad",
+        key.slice(-43, -37),
+        admin.slice(-43, -37),
+        "hunter2",
       ])
         expect(logs).not.toContain(secret);
       expect(logs).toContain(entry.blindedId.slice(0, 6));
+      // The public part of a credential stays, to tell which one was misused.
+      expect(logs).toContain(`apiKey=…&limit=5&password=…`);
+      expect(logs).toContain(`${admin.slice(0, "coffer_admin_".length + 12)}…`);
     });
+  });
+});
+
+describe("a configured value limit (COFFER_MAX_VALUE_BYTES)", () => {
+  let vault: TestServer;
+  let key: string;
+  beforeAll(async () => {
+    vault = await startTestServer("sqlite", { maxValueBytes: 1024 });
+    await vault.call("POST", "/v1/admin/projects/default/stores", {
+      token: vault.adminToken,
+      body: { id: "small" },
+    });
+    key = (
+      await vault.call("POST", "/v1/admin/projects/default/keys", {
+        token: vault.adminToken,
+        body: {},
+      })
+    ).body.apiKey;
+  });
+  afterAll(async () => {
+    await vault?.close();
+  });
+
+  const put = async (logicalKey: string, value: string) => {
+    const entry = await sealed("small", logicalKey, value);
+    return vault.call("PUT", `/v1/stores/small/entries/${entry.blindedId}`, {
+      token: key,
+      body: { keyId: entry.keyId, envelope: entry.envelope },
+    });
+  };
+
+  it("accepts a value at the limit, even under a 256-byte key", async () => {
+    expect((await put("k".repeat(256), "v".repeat(1024))).status).toBe(200);
+    expect((await put("short", "v".repeat(1024))).status).toBe(200);
+  });
+
+  it("refuses twice the limit with 413 VALUE_TOO_LARGE on every write route", async () => {
+    const single = await put("too-big", "v".repeat(2048));
+    expect(single.status).toBe(413);
+    expect(single.body.error).toMatchObject({
+      code: "VALUE_TOO_LARGE",
+      message: expect.stringContaining("COFFER_MAX_VALUE_BYTES"),
+      details: { limit: expect.any(Number), size: expect.any(Number) },
+    });
+    const big = await sealed("small", "too-big", "v".repeat(2048));
+    const batch = await vault.call("POST", "/v1/stores/small/entries/batch-put", {
+      token: key,
+      body: { entries: [big] },
+    });
+    expect(batch.status).toBe(413);
+    expect(batch.body.error.code).toBe("VALUE_TOO_LARGE");
+    const small = await sealed("small", "from", "v");
+    await vault.call("PUT", `/v1/stores/small/entries/${small.blindedId}`, {
+      token: key,
+      body: { keyId: small.keyId, envelope: small.envelope },
+    });
+    const move = await vault.call("POST", "/v1/stores/small/entries/move", {
+      token: key,
+      body: { from: { blindedId: small.blindedId }, to: big },
+    });
+    expect(move.status).toBe(413);
+    expect(move.body.error.code).toBe("VALUE_TOO_LARGE");
+    // Far larger bodies stop at the route's body limit, before any parsing.
+    const huge = await put("huge", "v".repeat(512 * 1024));
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe("PAYLOAD_TOO_LARGE");
   });
 });

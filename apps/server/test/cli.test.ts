@@ -12,7 +12,7 @@ import { openVault } from "../src/server.js";
 import { LATEST_SCHEMA_VERSION } from "../src/storage/index.js";
 import { startPostgres, type TestPostgres } from "../src/testing/postgres.js";
 import type { Vault } from "../src/vault.js";
-import { cli, spawnCli } from "./helpers/cli.js";
+import { cli, cliAtTerminal, spawnCli } from "./helpers/cli.js";
 
 const ENV = [
   "COFFER_DATA_DIR",
@@ -23,6 +23,8 @@ const ENV = [
   "COFFER_LOG_LEVEL",
   "COFFER_PORT",
   "COFFER_HOST",
+  "COFFER_PROJECT",
+  "COFFER_JSON",
 ];
 const dirs: string[] = [];
 
@@ -131,6 +133,20 @@ describe("start (child process)", () => {
       expect(first.stdout()).toContain(`data dir ${dataDir}`);
 
       expect(await httpStatus(`${url}/healthz`)).toBe(200);
+      // A second server on the same port says so, and how to fix it.
+      const clash = spawnCli([
+        "start",
+        "--data-dir",
+        dataDir,
+        "--port",
+        new URL(url ?? "").port,
+        "--json",
+      ]);
+      expect(await clash.exited).toEqual({ code: 1, signal: null });
+      expect(JSON.parse(clash.stdout()).error).toEqual({
+        code: "EADDRINUSE",
+        message: expect.stringMatching(/already in use.+--port \(COFFER_PORT\)/),
+      });
       // The printed token is the real one.
       expect(
         await httpStatus(`${url}/v1/admin/projects`, { authorization: `Bearer ${tokens[0]}` }),
@@ -199,6 +215,15 @@ describe("projects, stores and API keys", () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/^coffer-server: .+ \(PROJECT_EXISTS\)\n$/);
 
+    // The id may come from the name.
+    const named = await run("project", "create", "--name", "  Ünïcode & Co. ", "--json");
+    expect(named.json()).toMatchObject({ id: "unicode-co", name: "Ünïcode & Co." });
+    const none = await run("project", "create", "--json");
+    expect(none.json().error).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("Give the project an id"),
+    });
+
     const bad = await run("project", "create", "Not_An_Id!", "--json");
     expect(bad.code).toBe(1);
     expect(bad.json().error.code).toBe("INVALID_ARGUMENT");
@@ -209,13 +234,13 @@ describe("projects, stores and API keys", () => {
         .json()
         .projects.map((p: { id: string }) => p.id)
         .sort(),
-    ).toEqual(["app", "default"]);
+    ).toEqual(["app", "default", "unicode-co"]);
     const human = await run("project", "list");
     expect(human.stdout).toMatch(/^ID\s+NAME\s+CREATED\n/);
     expect(human.stdout).toContain("My app");
   });
 
-  it("creates, lists and deletes stores (delete needs --yes)", async () => {
+  it("creates, lists and deletes stores (a person at a terminal confirms first)", async () => {
     const created = await run(
       "store",
       "create",
@@ -261,24 +286,45 @@ describe("projects, stores and API keys", () => {
     const human = await run("store", "list", "--project", "app");
     expect(human.stdout).toMatch(/^ID\s+NAME\s+ENTRIES\s+BYTES\s+LAST WRITE\n/);
 
-    const refused = await run("store", "delete", "users", "--project", "app");
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(
-      /destroys its 3 entries and its data key.+--yes.+\(INVALID_ARGUMENT\)/,
+    // At a terminal, the operator is asked, and "no" deletes nothing.
+    const declined = await cliAtTerminal(
+      false,
+      ...["store", "delete", "users", "--project", "app", "--data-dir", dataDir],
     );
+    expect(declined.questions).toEqual([
+      expect.stringMatching(
+        /Delete store "users" of project "app"\? Its 3 entries and its data key/,
+      ),
+    ]);
+    expect(declined.code).toBe(1);
+    expect(declined.stderr).toMatch(/not deleted.+\(INVALID_ARGUMENT\)/);
     expect((await run("store", "list", "--project", "app", "--json")).json().stores).toHaveLength(
       2,
     );
+    // --yes skips the question.
+    const skipped = await cliAtTerminal(
+      false,
+      ...["store", "delete", "tokens", "--project", "app", "--yes", "--data-dir", dataDir],
+    );
+    expect(skipped).toMatchObject({ code: 0, questions: [] });
+    expect((await run("store", "create", "tokens", "--project", "app")).code).toBe(0);
 
-    const deleted = await run("store", "delete", "users", "--project", "app", "--yes", "--json");
+    // A script (no terminal) deletes as told, as `store delete <id>`.
+    const deleted = await run("store", "delete", "users", "--project", "app", "--json");
     expect(deleted.json()).toEqual({ deleted: true, projectId: "app", id: "users", entryCount: 3 });
     expect(
       (await run("store", "list", "--project", "app", "--json"))
         .json()
         .stores.map((s: { id: string }) => s.id),
     ).toEqual(["tokens"]);
+    // The entries went with it: the same id created again is empty.
+    await withVault(resolveConfig({ dataDir }), async (vault) => {
+      for (const w of written) {
+        expect(await vault.storage.getEntry("app", "users", w.blindedId)).toBeNull();
+      }
+    });
 
-    const missing = await run("store", "delete", "users", "--project", "app", "--yes", "--json");
+    const missing = await run("store", "delete", "users", "--project", "app", "--json");
     expect(missing.code).toBe(1);
     expect(missing.json().error.code).toBe("STORE_NOT_FOUND");
   });
@@ -329,7 +375,8 @@ describe("projects, stores and API keys", () => {
     expect(list.stdout).not.toContain(apiKey.slice(`${key.prefix}_`.length));
     expect(list.stdout).not.toContain("hash");
 
-    const revoked = await run("key", "revoke", key.id, "--project", "app", "--json");
+    // Key ids are unique across projects: no --project needed to revoke.
+    const revoked = await run("key", "revoke", key.id, "--json");
     expect(revoked.json()).toEqual({ revoked: true, projectId: "app", id: key.id });
     const after = (await run("key", "list", "--project", "app", "--json"))
       .json()
@@ -341,14 +388,18 @@ describe("projects, stores and API keys", () => {
       });
     });
 
-    const unknown = await run("key", "revoke", "zzzzzzzzzzzz", "--project", "app");
+    const unknown = await run("key", "revoke", "zzzzzzzzzzzz");
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("(KEY_NOT_FOUND)");
+    // A --project that is not the key's own is refused, not silently ignored.
+    const other = await run("key", "create", "--project", "default", "--json");
+    const wrong = await run("key", "revoke", other.json().key.id, "--project", "app");
+    expect(wrong.stderr).toContain("(KEY_NOT_FOUND)");
   });
 
   it("shows audit events, newest first", async () => {
     const audit = await run("audit", "--project", "app", "--json");
-    const events: Array<{ id: number; action: string }> = audit.json().events;
+    const events: Array<{ id: number; action: string; at: string }> = audit.json().events;
     const actions = events.map((e) => e.action);
     // The last thing that happened: the revoked key was refused.
     expect(actions.slice(0, 2)).toEqual(["auth.denied", "key.revoke"]);
@@ -361,6 +412,27 @@ describe("projects, stores and API keys", () => {
       expect.objectContaining({ action: "store.create", storeId: "tokens", actor: "cli" }),
     ]);
     expect((await run("audit")).stdout).toMatch(/^AT\s+ACTION\s+ACTOR/);
+
+    const newest = events[0] as { id: number; at: string };
+    const since = await run("audit", "--project", "app", "--since", newest.at, "--json");
+    expect(since.json().events.map((e: { id: number }) => e.id)).toContain(newest.id);
+    const until = await run("audit", "--project", "app", "--until", newest.at, "--json");
+    expect(until.json().events.map((e: { id: number }) => e.id)).not.toContain(newest.id);
+    expect((await run("audit", "--since", "yesterday")).stderr).toContain("expected a time");
+  });
+
+  it("takes every setting from the environment too: COFFER_PROJECT, COFFER_JSON", async () => {
+    process.env.COFFER_PROJECT = "app";
+    process.env.COFFER_JSON = "1";
+    try {
+      const stores = await run("store", "list");
+      expect(stores.json().stores.map((s: { id: string }) => s.id)).toEqual(["tokens"]);
+      // A flag wins over the variable.
+      expect((await run("store", "list", "--project", "default")).json().stores).toEqual([]);
+    } finally {
+      delete process.env.COFFER_PROJECT;
+      delete process.env.COFFER_JSON;
+    }
   });
 
   it("reports errors with a code and a non-zero exit; usage errors the commander way", async () => {
@@ -375,6 +447,13 @@ describe("projects, stores and API keys", () => {
     const unknown = await run("store", "list", "--bogus");
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("unknown option '--bogus'");
+    expect(unknown.stdout).toBe("");
+    // A script that asked for JSON gets usage errors as JSON too.
+    const unknownJson = await run("store", "list", "--bogus", "--json");
+    expect(unknownJson.code).toBe(1);
+    expect(unknownJson.json()).toEqual({
+      error: { code: "INVALID_ARGUMENT", message: "unknown option '--bogus'" },
+    });
     const noArg = await cli("store", "delete");
     expect(noArg.code).toBe(1);
     expect(noArg.stderr).toContain("missing required argument 'id'");
@@ -392,6 +471,36 @@ describe("projects, stores and API keys", () => {
     expect((await cli("migrate", "--data-dir", migrated)).code).toBe(0);
     const fresh = await cli("store", "list", "--data-dir", migrated);
     expect(fresh.stderr).toContain("The first `coffer-server start` creates it");
+  });
+});
+
+describe("admin-token create", () => {
+  it("issues another working admin token, shown once, and audits it", async () => {
+    const dataDir = tempDir();
+    const first = await withVault(resolveConfig({ dataDir }), (vault) => vault.bootstrap());
+    const created = await cli("admin-token", "create", "--data-dir", dataDir, "--json");
+    expect(created.json()).toEqual({
+      adminToken: expect.stringMatching(/^coffer_admin_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/),
+      id: expect.stringMatching(/^[a-z0-9]{12}$/),
+    });
+    const { adminToken, id } = created.json();
+    expect(adminToken).not.toBe(first?.adminToken);
+    await withVault(resolveConfig({ dataDir }), async (vault) => {
+      expect((await vault.authenticateAdmin(`Bearer ${adminToken}`)).tokenId).toBe(id);
+      expect((await vault.authenticateAdmin(`Bearer ${first?.adminToken}`)).tokenId).toBeTruthy();
+    });
+    const audit = await cli(
+      "audit",
+      "--action",
+      "admin_token.create",
+      "--data-dir",
+      dataDir,
+      "--json",
+    );
+    expect(audit.json().events).toEqual([
+      expect.objectContaining({ actor: "cli", details: { id } }),
+    ]);
+    expect(JSON.stringify(audit.json())).not.toContain(adminToken);
   });
 });
 
@@ -670,6 +779,19 @@ describe("backup and restore", () => {
     expect(again.json().error).toMatchObject({
       code: "INVALID_REQUEST",
       message: expect.stringContaining("empty vault"),
+    });
+
+    // Commands that never touch a data key run on PostgreSQL without the master key; the others
+    // say what they need.
+    const url = ["--database-url", pg.url];
+    const created = await cli("key", "create", "--store", "users", ...url, "--json");
+    expect(created.json().key).toMatchObject({ storeIds: ["users"], projectId: "default" });
+    expect((await cli("key", "revoke", created.json().key.id, ...url, "--json")).code).toBe(0);
+    expect((await cli("store", "list", ...url, "--json")).json().stores).toHaveLength(2);
+    const needsKey = await cli("store", "create", "more", ...url, "--json");
+    expect(needsKey.json().error).toMatchObject({
+      code: "INVALID_ARGUMENT",
+      message: expect.stringContaining("COFFER_MASTER_KEY is required"),
     });
   });
 

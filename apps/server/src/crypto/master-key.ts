@@ -60,6 +60,14 @@ export class MasterKeyring {
   }
 }
 
+/** PostgreSQL deployments configure the master key: there is no key file to fall back on. */
+export function missingMasterKey(): CofferError {
+  return new CofferError(
+    "INVALID_ARGUMENT",
+    "COFFER_MASTER_KEY is required with PostgreSQL: every process must share the same master key. Generate one with `coffer-server master-key generate`.",
+  );
+}
+
 export interface MasterKeySource {
   /** COFFER_MASTER_KEY */
   masterKey?: string | undefined;
@@ -84,12 +92,7 @@ export function loadMasterKeyring(source: MasterKeySource): MasterKeyring {
   if (source.masterKey) {
     return new MasterKeyring(parseMasterKey(source.masterKey, "COFFER_MASTER_KEY"), previous);
   }
-  if (!source.allowKeyFile) {
-    throw new CofferError(
-      "INVALID_ARGUMENT",
-      "COFFER_MASTER_KEY is required with PostgreSQL: every process must share the same master key. Generate one with `coffer-server master-key generate`.",
-    );
-  }
+  if (!source.allowKeyFile) throw missingMasterKey();
   const files = keyFiles(source.dataDir);
   // A rotation interrupted between its two renames left the new key only as master.key.next.
   if (!existsSync(files.current) && existsSync(files.next) && existsSync(files.previous)) {

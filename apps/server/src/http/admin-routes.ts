@@ -9,6 +9,7 @@ import {
   ProjectId,
   ProjectParams,
   ProjectStoreParams,
+  refuseUnknownQuery,
   StoreId,
   StoreStatsBody,
   strict,
@@ -50,6 +51,7 @@ export async function adminRoutes(app: FastifyInstance, options: { vault: Vault 
   const tags = ["admin"];
   const security = [{ adminToken: [] }];
 
+  app.addHook("onRoute", refuseUnknownQuery);
   app.addHook("onRequest", async (request) => {
     request.admin = await vault.authenticateAdmin(request.headers.authorization);
   });

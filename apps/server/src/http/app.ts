@@ -39,9 +39,49 @@ export function isBrowserRequest(headers: Record<string, string | string[] | und
   const agent = headers["user-agent"];
   return !(onlyFetchMode && typeof agent === "string" && SERVER_RUNTIME_AGENT.test(agent));
 }
-// Blinded ids (43 base64url characters) in paths and query strings are cut to a prefix in logs.
-const BLINDED_IN_URL = /([A-Za-z0-9_-]{6})[A-Za-z0-9_-]{37}(?=$|[/?&#])/g;
-export const redactUrl = (url: string) => url.replace(BLINDED_IN_URL, "$1…");
+// What a URL may show in a log. Credentials keep only their public part; long random-looking runs
+// (blinded ids, token secrets, master keys: base64url with capitals, or 43+ characters) keep a
+// 6-character prefix, while store and project ids (lowercase, at most 64) stay readable; the
+// query string keeps only the values of the API's own parameters, as callers may put anything there.
+const CREDENTIAL =
+  /(coffer_(?:key|admin)_[a-z0-9]{12})_[A-Za-z0-9_-]*|(coffer_master_)[A-Za-z0-9_-]*/g;
+const RANDOM_LOOKING = /[A-Za-z0-9_-]{20,}/g;
+const LOGGED_QUERY = new Set([
+  "cursor",
+  "limit",
+  "ifVersion",
+  "store",
+  "action",
+  "key",
+  "since",
+  "until",
+  "before",
+  "days",
+]);
+
+export function redactUrl(url: string): string {
+  const mark = url.indexOf("?");
+  let redacted = mark === -1 ? url : url.slice(0, mark);
+  if (mark !== -1) {
+    const params = url
+      .slice(mark + 1)
+      .split("&")
+      .map((param) => {
+        const name = param.split("=", 1)[0] ?? "";
+        return LOGGED_QUERY.has(name)
+          ? param
+          : /^[A-Za-z0-9_-]{1,32}$/.test(name)
+            ? `${name}=…`
+            : "…";
+      });
+    redacted += `?${params.join("&")}`;
+  }
+  return redacted
+    .replace(CREDENTIAL, (_, token?: string, master?: string) => `${token ?? master}…`)
+    .replace(RANDOM_LOOKING, (run) =>
+      run.length >= 43 || /[A-Z]/.test(run) ? `${run.slice(0, 6)}…` : run,
+    );
+}
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { vault, config } = options;

@@ -13,6 +13,7 @@ import {
   KeyId,
   KeyIdCounts,
   MAX_BATCH,
+  refuseUnknownQuery,
   StoreParams,
   StoreStatsBody,
   strict,
@@ -51,6 +52,7 @@ export async function dataRoutes(
   const tags = ["data"];
   const security = [{ apiKey: [] }];
 
+  app.addHook("onRoute", refuseUnknownQuery);
   app.addHook("onRequest", async (request) => {
     const caller = await vault.authenticateApiKey(request.headers.authorization);
     request.principal = caller;

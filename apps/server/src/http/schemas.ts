@@ -35,6 +35,16 @@ export const Envelope = Type.String({
 export const strict = <T extends Record<string, TSchema>>(properties: T) =>
   Type.Object(properties, { additionalProperties: false });
 
+/** The query of a route that takes none: a parameter it does not define is refused, not ignored. */
+export const NoQuery = strict({});
+
+/**
+ * An onRoute hook: every route of the plugin that declares no query schema gets {@link NoQuery}.
+ */
+export function refuseUnknownQuery(route: { schema?: { querystring?: unknown } }): void {
+  route.schema = { ...route.schema, querystring: route.schema?.querystring ?? NoQuery };
+}
+
 export const ErrorBody = strict({
   error: strict({
     code: Type.String(),

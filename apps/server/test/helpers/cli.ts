@@ -12,8 +12,28 @@ export interface CliResult {
   json(): any;
 }
 
-/** Runs `coffer-server <args>` in this process. */
-export async function cli(...args: string[]): Promise<CliResult> {
+/** Runs `coffer-server <args>` in this process, with no terminal (so nothing asks for confirmation). */
+export function cli(...args: string[]): Promise<CliResult> {
+  return runInProcess(args);
+}
+
+/** Runs `coffer-server <args>` as if at a terminal, answering every question with `answer`. */
+export async function cliAtTerminal(
+  answer: boolean,
+  ...args: string[]
+): Promise<CliResult & { questions: string[] }> {
+  const questions: string[] = [];
+  const result = await runInProcess(args, async (question) => {
+    questions.push(question);
+    return answer;
+  });
+  return { ...result, questions };
+}
+
+async function runInProcess(
+  args: string[],
+  confirm?: (question: string) => Promise<boolean>,
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   let code = 0;
@@ -25,6 +45,7 @@ export async function cli(...args: string[]): Promise<CliResult> {
       stderr += text;
     },
     stderrIsTTY: false,
+    confirm,
     setExitCode: (c) => {
       code = c;
     },
