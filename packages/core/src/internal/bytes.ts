@@ -35,6 +35,11 @@ for (let i = 0; i < ALPHABET.length; i++) DECODE[ALPHABET.charCodeAt(i)] = i;
 const ascii = new TextDecoder();
 
 export function toBase64Url(bytes: Uint8Array): string {
+  return ascii.decode(base64UrlAscii(bytes));
+}
+
+/** The base64url text of `bytes` as ASCII bytes (what the envelope's associated data binds). */
+export function base64UrlAscii(bytes: Uint8Array): Uint8Array {
   const n = bytes.length;
   const out = new Uint8Array(Math.ceil((n * 4) / 3));
   let o = 0;
@@ -53,7 +58,12 @@ export function toBase64Url(bytes: Uint8Array): string {
     out[o++] = ENCODE[(v >>> 12) & 63] as number;
     if (i + 1 < n) out[o++] = ENCODE[(v >>> 6) & 63] as number;
   }
-  return ascii.decode(out);
+  return out;
+}
+
+/** ASCII bytes to a string. */
+export function fromAscii(bytes: Uint8Array): string {
+  return ascii.decode(bytes);
 }
 
 /** Strict, canonical base64url without padding; `undefined` for anything else. */

@@ -4,7 +4,7 @@ import { CofferError } from "../errors.js";
 import type { OpenedEntry, SealedEntry } from "../sealer.js";
 import { type ParsedSecret, secretKeyMaterial } from "../secret.js";
 import { aead } from "./aead.js";
-import { fromUtf8, toBase64Url, utf8 } from "./bytes.js";
+import { base64UrlAscii, fromAscii, fromUtf8, toBase64Url, utf8 } from "./bytes.js";
 import {
   associatedData,
   CIPHERTEXT_OFFSET,
@@ -60,7 +60,8 @@ export class Keyring {
   ): SealedEntry {
     const secret = this.current;
     const keys = secret.forStore(storeId);
-    const blindedId = toBase64Url(keys.blind.mac(key));
+    const blindedAscii = base64UrlAscii(keys.blind.mac(key));
+    const blindedId = fromAscii(blindedAscii);
     const length = payloadLength(key, value, padding);
     const envelope = new Uint8Array(CIPHERTEXT_OFFSET + length + TAG_BYTES);
     // The payload is written where its ciphertext goes and encrypted in place: no extra copy.
@@ -69,7 +70,7 @@ export class Keyring {
     envelope[0] = VERSION;
     envelope.set(secret.id, KEY_ID_OFFSET);
     envelope.set(nonce, NONCE_OFFSET);
-    const ad = associatedData(VERSION, secret.id, utf8(storeId), utf8(blindedId));
+    const ad = associatedData(VERSION, secret.id, keys.storeId, blindedAscii);
     envelope.set(keys.commit.mac(nonce, ad), COMMITMENT_OFFSET);
     aead().seal(keys.seal, nonce, ad, payload, envelope.subarray(CIPHERTEXT_OFFSET));
     return { blindedId, keyId: secret.idHex, envelope };

@@ -37,6 +37,8 @@ export interface StoreKeys {
   readonly commit: KeyedMac;
   /** The XChaCha20-Poly1305 key. */
   readonly seal: Uint8Array;
+  /** The store id's UTF-8 bytes, as the associated data binds them. */
+  readonly storeId: Uint8Array;
 }
 
 function label(name: string, storeId: string): Uint8Array {
@@ -64,6 +66,7 @@ export class SecretKeys {
         blind: new KeyedMac(expand(sha256, this.#prk, label("blind-key", storeId), 32)),
         commit: new KeyedMac(expand(sha256, this.#prk, label("commit-key", storeId), 32)),
         seal: expand(sha256, this.#prk, label("seal-key", storeId), 32),
+        storeId: utf8(storeId),
       };
       this.#stores.set(storeId, keys);
     }
