@@ -47,8 +47,10 @@ if (withDashboard && !(await portFree(dashboardPort))) {
   process.exit(1);
 }
 
+// The CLI too: the README's next steps (`pnpm coffer secret`, `pnpm coffer set …`) use it.
 const filters = [
   "--filter=@coffer/server...",
+  "--filter=@coffer/cli...",
   ...(withDashboard ? ["--filter=@coffer/dashboard..."] : []),
 ];
 const build = spawnSync(
@@ -159,12 +161,15 @@ if (startup && !stopping) {
         "",
         `    ${startup.adminToken}`,
         "",
-        "It will NOT be shown again and cannot be recovered: store it now.",
+        "It will NOT be shown again: store it now.",
+        "Lost it? `pnpm coffer-server admin-token create` issues another.",
         `Default project: ${startup.projectId}`,
       ]),
     );
   } else if (withDashboard) {
-    lines.push("(The admin token was printed on the vault's first start.)");
+    lines.push(
+      "(The admin token was printed on the vault's first start; `pnpm coffer-server admin-token create` issues another.)",
+    );
   }
   lines.push("Ctrl-C stops both.", "");
   console.log(lines.join("\n"));

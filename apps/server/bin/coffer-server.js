@@ -9,6 +9,12 @@ process.stdout.on("error", (error) => {
 import("../dist/cli.js")
   .then((cli) => cli.runCli(process.argv))
   .catch((error) => {
+    if (error?.code === "ERR_MODULE_NOT_FOUND" && error.message.includes("/dist/cli.js")) {
+      process.stderr.write(
+        "coffer-server: not built yet. Run `pnpm build` at the repository root first.\n",
+      );
+      process.exit(1);
+    }
     const code = typeof error?.code === "string" ? ` (${error.code})` : "";
     process.stderr.write(`coffer-server: ${error?.message ?? String(error)}${code}\n`);
     process.exit(1);

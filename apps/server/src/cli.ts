@@ -350,7 +350,8 @@ async function start(ctx: Context): Promise<void> {
       "",
       `    ${running.bootstrap.adminToken}`,
       "",
-      "It will NOT be shown again and cannot be recovered: store it now.",
+      "It will NOT be shown again: store it now.",
+      "Lost it? `coffer-server admin-token create` issues another.",
       `Default project: ${running.bootstrap.projectId}`,
     ])}`;
   });
