@@ -409,6 +409,36 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     expect(tap.calls.length).toBe(before);
   });
 
+  it("setValues with a key given twice: one request, the last value wins; bad arguments are refused", async () => {
+    const tap = tapFetch();
+    const store = await vaultWith({ fetch: tap.fetch }).getDataVaultStore(await newStore());
+    await store.setValues([
+      ["dup", "first"],
+      ["other", "x"],
+      ["dup", "last"],
+    ]);
+    expect(tap.count("/batch-put", "POST")).toBe(1);
+    expect(await store.getValue("dup")).toBe("last");
+    expect((await server.storeInfo(store.id, apiKey)).entryCount).toBe(2);
+
+    const before = tap.calls.length;
+    const refused: Array<[string, Promise<unknown>]> = [
+      ["setValues(null)", store.setValues(null as never)],
+      ["setValues('ab')", store.setValues("ab" as never)],
+      ["setValues([['k']])", store.setValues([["k"]] as never)],
+      ["setValues(['kv'])", store.setValues(["kv"] as never)],
+      ["getValues(null)", store.getValues(null as never)],
+      ["getValues('abc')", store.getValues("abc")],
+      ["rotate({ onProgress: 1 })", store.rotate({ onProgress: 1 as never })],
+      ["rotate({ concurrency: 0 })", store.rotate({ concurrency: 0 })],
+      ["rotate(null)", store.rotate(null as never)],
+    ];
+    for (const [call, promise] of refused) {
+      expect((await rejection(promise)).code, call).toBe("INVALID_ARGUMENT");
+    }
+    expect(tap.calls.length).toBe(before);
+  });
+
   it("keys() lists 2,500 entries, each exactly once", async () => {
     const store = await openNewStore();
     const data = entries("iter-", 2500);
@@ -655,6 +685,34 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     // Now the store holds nothing under `other`: reading with it is a wrong secret.
     expectCode(await rejection(store.getValue("k", { secret: other })), "WRONG_SECRET");
     expect(await store.getValue("k")).toBeNull();
+  });
+
+  it("a vault that answers one key with another key's entry: TAMPERED, never the other value", async () => {
+    const store = await openNewStore();
+    await store.setValues([
+      ["alice", "alice-token"],
+      ["bob", "bob-token"],
+    ]);
+    const sealer = createSealer({ secret });
+    const alice = await sealer.blindKey(store.id, "alice");
+    const bob = await sealer.blindKey(store.id, "bob");
+    // A lying vault (or whoever sits in its place): asked for alice's entry, it sends bob's,
+    // under either blinded id.
+    for (const relabel of [false, true]) {
+      const lying = tapFetch(async (call, next) => {
+        if (call.method !== "GET" || !call.path.endsWith(`/entries/${alice}`)) return next();
+        const response = await fetch(`${server.url}${call.path.replace(alice, bob)}`, {
+          headers: { authorization: `Bearer ${apiKey}`, "user-agent": "node" },
+        });
+        const entry = (await response.json()) as Record<string, unknown>;
+        return Response.json(relabel ? { ...entry, blindedId: alice } : entry);
+      });
+      const victim = await vaultWith({ fetch: lying.fetch }).getDataVaultStore(store.id);
+      expectCode(await rejection(victim.getValue("alice")), "TAMPERED");
+      expectCode(await rejection(victim.getBytes("alice")), "TAMPERED");
+      expect(lying.count(`/entries/${alice}`, "GET")).toBe(2);
+    }
+    expect(await store.getValue("alice")).toBe("alice-token");
   });
 
   it("retries a read and a write whose first attempt hit a network error", async () => {

@@ -1,11 +1,14 @@
 // export and import: sealed entries to a file and back, into another store under a new secret.
 import {
   existsSync,
+  lstatSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -130,6 +133,34 @@ describe("export", () => {
     expect(result.stderr).toBe("coffer: cancelled.\n");
     expect(existsSync(target)).toBe(false);
     expect(readdirSync(dir).filter((name) => name.startsWith("interrupted"))).toEqual([]);
+  });
+
+  it("refuses, even with --force, a target that is not a regular file, and a missing directory", async () => {
+    // Renaming the export into place would replace a symlink, FIFO or device (/dev/null) itself.
+    const real = join(dir, "real.txt");
+    writeFileSync(real, "keep me");
+    const link = join(dir, "link.jsonl");
+    symlinkSync(real, link);
+    const sub = join(dir, "a-directory");
+    mkdirSync(sub);
+    for (const target of [link, sub]) {
+      const result = await coffer(["export", "source", target, "--force"], { env: env(oldSecret) });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `coffer: ${target} exists and is not a regular file: export to a new file, or to a regular file with --force. (INVALID_ARGUMENT)\n`,
+      );
+    }
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real, "utf8")).toBe("keep me");
+    expect(statSync(sub).isDirectory()).toBe(true);
+
+    const nowhere = join(dir, "no-such-dir", "x.jsonl");
+    const missing = await coffer(["export", "source", nowhere], { env: env(oldSecret) });
+    expect(missing.stderr).toBe(
+      `coffer: No directory ${join(dir, "no-such-dir")} to export into. (INVALID_ARGUMENT)\n`,
+    );
+    for (const name of ["real.txt", "link.jsonl"]) rmSync(join(dir, name));
+    rmSync(sub, { recursive: true });
   });
 
   it("an unknown store is STORE_NOT_FOUND, and no file is created", async () => {

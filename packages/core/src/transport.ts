@@ -26,6 +26,9 @@ export interface RequestOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_RETRIES = 2;
+// Timers hold a signed 32-bit delay: a longer one fires at once. Less the deadline's 50 ms margin.
+const MAX_TIMEOUT_MS = 2 ** 31 - 1 - 50;
+const API_KEY = /^coffer_key_[\x21-\x7e]+$/;
 const BACKOFF_BASE_MS = 100;
 const BACKOFF_CAP_MS = 2_000;
 // Worth another try: the server or the path to it is momentarily unable, not refusing.
@@ -79,19 +82,29 @@ export class Transport {
 
   constructor(options: TransportOptions) {
     const url = checkVaultUrl(options.url, options.allowInsecureHttp);
-    if (typeof options.apiKey !== "string" || !options.apiKey.startsWith("coffer_key_")) {
+    // fetch strips surrounding whitespace from header values (a CRLF line end of an env file) but
+    // fails on anything else outside visible ASCII, which would surface as a NETWORK_ERROR.
+    const apiKey = typeof options.apiKey === "string" ? options.apiKey.trim() : undefined;
+    if (apiKey === undefined || !API_KEY.test(apiKey)) {
       throw invalidArgument(
-        "apiKey must be a Coffer API key (coffer_key_…): create one with `coffer-server key create`.",
+        "apiKey must be a Coffer API key (coffer_key_…, visible ASCII only): create one with `coffer-server key create`.",
       );
     }
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const retries = options.retries ?? DEFAULT_RETRIES;
-    if (!(timeoutMs > 0) || !Number.isInteger(retries) || retries < 0) {
-      throw invalidArgument("timeoutMs must be positive and retries a whole number ≥ 0.");
+    if (
+      typeof timeoutMs !== "number" ||
+      !(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS) ||
+      !Number.isInteger(retries) ||
+      retries < 0
+    ) {
+      throw invalidArgument(
+        `timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, and retries a whole number ≥ 0.`,
+      );
     }
     this.#base = url.href.replace(/\/+$/, "");
     this.#headers = {
-      authorization: `Bearer ${options.apiKey}`,
+      authorization: `Bearer ${apiKey}`,
       accept: "application/json",
       "user-agent": "@coffer/core",
     };
@@ -99,7 +112,7 @@ export class Transport {
     if (typeof fetchFn !== "function")
       throw invalidArgument("No fetch available: pass options.fetch.");
     this.#fetch = fetchFn;
-    this.#timeoutMs = timeoutMs;
+    this.#timeoutMs = Math.ceil(timeoutMs); // AbortSignal.timeout takes whole milliseconds
     this.#retries = retries;
   }
 

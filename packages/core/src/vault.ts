@@ -280,6 +280,9 @@ class Store implements DataVaultStore {
     keys: Iterable<string>,
     options?: ValueOptions,
   ): Promise<Map<string, string | null>> {
+    if (!isIterable(keys) || typeof keys === "string") {
+      throw invalidArgument("getValues takes an iterable of keys, such as an array of strings.");
+    }
     const sealer = this.#sealerFor(options?.secret);
     const unique = [...new Set(keys)];
     const found = await this.#find(sealer, unique);
@@ -287,7 +290,7 @@ class Store implements DataVaultStore {
     await Promise.all(
       unique.map(async (key) => {
         const entry = found.get(key);
-        result.set(key, entry ? asText(await this.#open(sealer, entry)) : null);
+        result.set(key, entry ? asText(await this.#open(sealer, entry, key)) : null);
       }),
     );
     // Keep the caller's order.
@@ -298,8 +301,20 @@ class Store implements DataVaultStore {
     entries: Iterable<readonly [string, string | Uint8Array]> | Record<string, string | Uint8Array>,
     options?: ValueOptions,
   ): Promise<void> {
+    if (typeof entries !== "object" || entries === null) {
+      throw invalidArgument(
+        "setValues takes [key, value] pairs (an array or a Map) or an object of values.",
+      );
+    }
     const sealer = this.#sealerFor(options?.secret);
-    const list = isIterable(entries) ? [...entries] : Object.entries(entries);
+    const pairs = isIterable(entries) ? [...entries] : Object.entries(entries);
+    for (const pair of pairs) {
+      if (!Array.isArray(pair))
+        throw invalidArgument("Each entry of setValues is a [key, value] pair.");
+    }
+    // A key given twice: the last value wins, as with consecutive setValue calls (the server
+    // refuses a batch that writes one blinded id twice).
+    const list = [...new Map(pairs.map(([key, value]) => [key, value] as const))];
     const sealed = await Promise.all(list.map(([key, value]) => sealer.seal(this.id, key, value)));
     for (let i = 0; i < sealed.length; i += BATCH) {
       await this.#transport.request("POST", `${this.#base}/batch-put`, {
@@ -348,6 +363,18 @@ class Store implements DataVaultStore {
   async rotate(
     options: { onProgress?: (progress: RotateProgress) => void; concurrency?: number } = {},
   ): Promise<RotateProgress> {
+    if (typeof options !== "object" || options === null) {
+      throw invalidArgument("rotate takes an options object: { onProgress?, concurrency? }.");
+    }
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
+      throw invalidArgument("onProgress must be a function.");
+    }
+    if (
+      options.concurrency !== undefined &&
+      !(Number.isInteger(options.concurrency) && options.concurrency >= 1)
+    ) {
+      throw invalidArgument("concurrency must be a whole number ≥ 1.");
+    }
     const sealer = this.#sealerFor(undefined);
     const [current, ...previous] = await sealer.keyIds();
     const stale = new Set(previous);
@@ -357,7 +384,7 @@ class Store implements DataVaultStore {
       total: info.keyIds.filter((k) => stale.has(k.keyId)).reduce((n, k) => n + k.count, 0),
     };
     options.onProgress?.({ ...progress });
-    const concurrency = Math.max(1, options.concurrency ?? 8);
+    const concurrency = options.concurrency ?? 8;
     // A few passes: an entry rewritten concurrently (VERSION_CONFLICT) is picked up by the next.
     for (let pass = 0; pass < 3; pass++) {
       let conflicts = 0;
@@ -386,15 +413,24 @@ class Store implements DataVaultStore {
   async #read(key: string, options?: ValueOptions): Promise<OpenedEntry | null> {
     const sealer = this.#sealerFor(options?.secret);
     const entry = (await this.#find(sealer, [key])).get(key);
-    return entry ? this.#open(sealer, entry) : null;
+    return entry ? this.#open(sealer, entry, key) : null;
   }
 
-  async #open(sealer: Sealer, entry: WireEntry): Promise<OpenedEntry> {
+  /** Opens the entry found for `key`; TAMPERED if it holds another key's value. */
+  async #open(sealer: Sealer, entry: WireEntry, key: string): Promise<OpenedEntry> {
     const opened = await sealer.open(
       this.id,
       entry.blindedId,
       fromBase64Url(entry.envelope) ?? new Uint8Array(),
     );
+    if (opened.key !== key) {
+      // The envelope opens, so the secret sealed it: for another key of this store, handed back
+      // for this one. The blinded ids of #find rule that out; this keeps it ruled out.
+      throw new CofferError(
+        "TAMPERED",
+        "The vault answered with another key's entry: the envelope does not belong to this key.",
+      );
+    }
     if (opened.stale) {
       // Lazy rotation: best effort. A failure leaves the entry readable and for `rotate` to finish.
       await this.#moveTo(sealer, entry, opened).catch(() => false);
@@ -423,7 +459,9 @@ class Store implements DataVaultStore {
         const entry = await this.#transport.request<WireEntry>("GET", `${this.#base}/${all[0]}`, {
           idempotent: true,
         });
-        found.set(keys[0] as string, { entry, rank: 0 });
+        // Opened under the blinded id asked for, never the one the answer claims: an envelope of
+        // another key handed back for this one then fails its commitment (TAMPERED).
+        found.set(keys[0] as string, { entry: { ...entry, blindedId: all[0] as string }, rank: 0 });
       } catch (error) {
         if (!(error instanceof CofferError) || error.code !== "ENTRY_NOT_FOUND") throw error;
         storeKeyIds = (error.details?.keyIds as string[] | undefined) ?? [];

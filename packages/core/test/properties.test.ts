@@ -118,6 +118,25 @@ describe("properties", () => {
     );
   });
 
+  it("a sealed envelope relabelled with another version number throws UNSUPPORTED_VERSION", async () => {
+    // Only a version byte one bit away from 0x01 is corruption (TAMPERED, see the bit flips above).
+    const sealed = await sealer.seal("oauth-tokens", "gh:42", "ghp_token");
+    for (const version of [2, 4, 6, 7, 0x7f, 99, 0xff]) {
+      const relabelled = sealed.envelope.slice();
+      relabelled[0] = version;
+      expect(await errorCode(sealer.open("oauth-tokens", sealed.blindedId, relabelled))).toBe(
+        "UNSUPPORTED_VERSION",
+      );
+    }
+    for (const version of [0, 3, 5, 9, 0x11, 0x21, 0x41, 0x81]) {
+      const flipped = sealed.envelope.slice();
+      flipped[0] = version;
+      expect(await errorCode(sealer.open("oauth-tokens", sealed.blindedId, flipped))).toBe(
+        "TAMPERED",
+      );
+    }
+  });
+
   it("an envelope of a newer format version throws UNSUPPORTED_VERSION", async () => {
     const blindedId = await sealer.blindKey("oauth-tokens", "gh:42");
     const future = new Uint8Array(200).fill(7);

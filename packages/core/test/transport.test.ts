@@ -70,6 +70,37 @@ describe("Transport", () => {
     expect(() => new Transport({ url: "https://v.example", apiKey: "hunter2" })).toThrow(/API key/);
   });
 
+  it("refuses timeouts a timer cannot hold and API keys a header cannot carry, at construction", async () => {
+    const url = "https://vault.example.com";
+    // Each of these used to fail at every request: a RangeError, or an immediate TIMEOUT.
+    for (const timeoutMs of [Number.POSITIVE_INFINITY, 2 ** 31, 0.5, Number.NaN, "100"]) {
+      const error = await failure(
+        (async () => new Transport({ url, apiKey: API_KEY, timeoutMs: timeoutMs as number }))(),
+      );
+      expect(error.code, String(timeoutMs)).toBe("INVALID_ARGUMENT");
+      expect(error.message).toMatch(/^timeoutMs must be/);
+    }
+    // A fractional timeout is rounded up to whole milliseconds, as AbortSignal.timeout needs.
+    let seen = "";
+    const base = await serve((req, res) => {
+      seen = String(req.headers.authorization);
+      json(res, 200, { ok: true });
+    });
+    const precise = new Transport({ url: base, apiKey: API_KEY, timeoutMs: 1500.5 });
+    expect(await precise.request("GET", "/x", { idempotent: true })).toEqual({ ok: true });
+    // An API key with a line break inside would be a NETWORK_ERROR ("is it running?") later.
+    for (const apiKey of [`${API_KEY}\nX-Other: 1`, "coffer_key_a b", "coffer_key_é"]) {
+      const error = await failure((async () => new Transport({ url, apiKey }))());
+      expect(error.code).toBe("INVALID_ARGUMENT");
+      expect(error.message).not.toContain(apiKey);
+    }
+    // A CRLF line end from an env file is dropped, as fetch would drop it.
+    await new Transport({ url: base, apiKey: `${API_KEY}\r\n` }).request("GET", "/", {
+      idempotent: true,
+    });
+    expect(seen).toBe(`Bearer ${API_KEY}`);
+  });
+
   it("refuses a URL with credentials (they would be echoed in errors), a query or a fragment", () => {
     for (const url of [
       "https://user:hunter2@vault.example.com",

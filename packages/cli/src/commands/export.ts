@@ -1,8 +1,8 @@
 // `coffer export`: a store's sealed entries to a file, never decrypted (no secret needed).
 import { randomBytes } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { createReadStream, lstatSync, statSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { CofferError } from "@coffer/core";
 import type { Context } from "../context.js";
 import {
@@ -17,14 +17,26 @@ import { createProgress } from "../progress.js";
 import { entries } from "../text.js";
 
 export async function exportCommand(ctx: Context, storeId: string, target: string): Promise<void> {
+  const client = ctx.client(); // the settings first: a bad URL or API key says so
   const file = resolve(target);
-  if (existsSync(file) && ctx.options.force !== true) {
+  const existing = lstatSync(file, { throwIfNoEntry: false });
+  // The export is renamed into place: over a device (/dev/null), a FIFO or a symlink that would
+  // replace the special file itself, and over a directory it would fail after all the work.
+  if (existing && !existing.isFile()) {
+    throw new CofferError(
+      "INVALID_ARGUMENT",
+      `${file} exists and is not a regular file: export to a new file, or to a regular file with --force.`,
+    );
+  }
+  if (existing && ctx.options.force !== true) {
     throw new CofferError(
       "INVALID_ARGUMENT",
       `${file} already exists: pass --force to replace it.`,
     );
   }
-  const client = ctx.client();
+  if (!statSync(dirname(file), { throwIfNoEntry: false })?.isDirectory()) {
+    throw new CofferError("INVALID_ARGUMENT", `No directory ${dirname(file)} to export into.`);
+  }
   const info = await client.storeInfo(storeId); // STORE_NOT_FOUND before any file is created
   const createdAt = new Date().toISOString();
 
