@@ -10,6 +10,7 @@ const CODES = "recovery-codes";
 const CODE_COUNT = 10;
 // Crockford's base32 (no i, l, o, u): 10 characters are 50 random bits.
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
+const CODE = new RegExp(`^[${ALPHABET}]{10}$`);
 
 export function createApp(): express.Express {
   const app = express();
@@ -71,8 +72,8 @@ export function createApp(): express.Express {
     const user = req.params.id;
     const code = typeof req.body?.code === "string" ? normalize(req.body.code) : "";
     const store = await req.vault.getDataVaultStore(CODES);
-    const batch = await currentBatch(store, user);
-    if (!code || !batch || !(await store.deleteValue(codeKey(user, batch.id, code)))) {
+    const batch = CODE.test(code) ? await currentBatch(store, user) : null;
+    if (!batch || !(await store.deleteValue(codeKey(user, batch.id, code)))) {
       return fail(res, 401, "INVALID_CODE", "This recovery code is wrong or was used already.");
     }
     const left = await store.getValues(batch.codes.map((c) => codeKey(user, batch.id, c)));

@@ -171,6 +171,22 @@ describe("recovery codes", () => {
       expect((await verify(code)).status).toBe(401);
   });
 
+  it("anything that cannot be a code is INVALID_CODE, without asking the vault", async () => {
+    await call("POST", "/users/ivan/recovery-codes", "ivan");
+    for (const code of [
+      "",
+      "a".repeat(15_000),
+      "k7mq2-x9d4p-extra",
+      "ilou0-12345",
+      42,
+      { code: 1 },
+    ]) {
+      expect(
+        await call("POST", "/users/ivan/recovery-codes/verify", "ivan", { code }),
+      ).toMatchObject({ status: 401, body: { error: { code: "INVALID_CODE" } } });
+    }
+  });
+
   it("a code sent by concurrent requests succeeds for exactly one of them", async () => {
     const [code] = (await call("POST", "/users/grace/recovery-codes", "grace")).body.codes;
     const answers = await Promise.all(

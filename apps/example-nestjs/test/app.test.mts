@@ -161,6 +161,27 @@ describe("recovery codes", () => {
       status: 200,
     });
   });
+
+  it("new codes made at the same time: only one batch works", async () => {
+    const batches = await Promise.all(
+      [1, 2, 3, 4].map(() => call("POST", "/recovery-codes", "erin")),
+    );
+    const redeemed = [];
+    for (const { body } of batches) {
+      redeemed.push(
+        (await call("POST", "/recovery-codes/redeem", "erin", { code: body.codes[0] })).status,
+      );
+    }
+    expect(redeemed.sort()).toEqual([200, 401, 401, 401]);
+  });
+
+  it("a code that is not a string is a 401, not a 500", async () => {
+    for (const code of [{ toString: 1 }, ["abcde-fghjk"], 12345, null]) {
+      expect(await call("POST", "/recovery-codes/redeem", "alice", { code })).toMatchObject({
+        status: 401,
+      });
+    }
+  });
 });
 
 describe("a store deleted from the vault", () => {

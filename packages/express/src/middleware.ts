@@ -1,5 +1,11 @@
 // The vault is built once, when the middleware is created; each request only gets a reference.
-import { createVault, type Vault, type VaultOptions, vaultOptionsFromEnv } from "@coffer/core";
+import {
+  CofferError,
+  createVault,
+  type Vault,
+  type VaultOptions,
+  vaultOptionsFromEnv,
+} from "@coffer/core";
 import type { Request, RequestHandler } from "express";
 
 export interface CofferMiddlewareOptions extends Partial<VaultOptions> {
@@ -40,6 +46,12 @@ export type RequestWithVault<R extends Request = Request> = R & { vault: Vault }
  * ```
  */
 export function cofferMiddleware(options: CofferMiddlewareOptions = {}): RequestHandler {
+  if (typeof options !== "object" || options === null) {
+    throw new CofferError(
+      "INVALID_ARGUMENT",
+      "cofferMiddleware takes an options object, or nothing.",
+    );
+  }
   const { vault: given, ...overrides } = options;
   const vault = given ?? createVault(vaultOptionsFromEnv(process.env, overrides));
   // Nothing per request can fail: errors come from the vault calls in routes, which pass them to

@@ -206,6 +206,12 @@ describe("configuration errors surface when the middleware is created", () => {
     expect(error.code).toBe("WEAK_SECRET");
     expect(error.message).not.toContain("too short");
   });
+
+  it("options that are not an object: INVALID_ARGUMENT, not a TypeError", () => {
+    for (const options of [null, 42, "http://127.0.0.1:4747"]) {
+      expect(thrown(() => cofferMiddleware(options as never)).code).toBe("INVALID_ARGUMENT");
+    }
+  });
 });
 
 it("answers with exactly core's cofferErrorResponse for the error", async () => {

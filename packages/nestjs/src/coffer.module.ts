@@ -1,3 +1,4 @@
+import { CofferError } from "@coffer/core";
 import { type DynamicModule, Module, type Provider } from "@nestjs/common";
 import { COFFER_VAULT, getDataVaultStoreToken } from "./coffer.constants.js";
 import {
@@ -30,6 +31,9 @@ class CofferVaultModule {}
 export class CofferModule {
   /** Options left out are read from `process.env`; `isGlobal: true` provides CofferService everywhere. */
   static forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    if (typeof options !== "object" || options === null) {
+      throw invalid("CofferModule.forRoot takes an options object, or nothing.");
+    }
     return withVault(ConfigurableModuleClass.forRoot(options));
   }
 
@@ -47,11 +51,19 @@ export class CofferModule {
    * ```
    */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    if (typeof options !== "object" || options === null) {
+      throw invalid(
+        "CofferModule.forRootAsync takes { useFactory, inject? } (or useClass, useExisting).",
+      );
+    }
     return withVault(ConfigurableModuleClass.forRootAsync(options));
   }
 
   /** Makes each store injectable with `@InjectDataVaultStore(id)`; a missing store fails startup (STORE_NOT_FOUND). */
   static forFeature(storeIds: readonly string[]): DynamicModule {
+    if (!Array.isArray(storeIds)) {
+      throw invalid('CofferModule.forFeature takes an array of store ids, e.g. ["oauth-tokens"].');
+    }
     const providers = storeIds.map((storeId) => ({
       provide: getDataVaultStoreToken(storeId),
       useFactory: (vault: CofferService) => vault.getDataVaultStore(storeId),
@@ -60,6 +72,8 @@ export class CofferModule {
     return { module: CofferModule, providers, exports: providers };
   }
 }
+
+const invalid = (message: string) => new CofferError("INVALID_ARGUMENT", message);
 
 /** Moves the builder's options providers next to the vault, and shows CofferService as asked. */
 function withVault({ global, imports = [], providers = [] }: DynamicModule): DynamicModule {

@@ -163,3 +163,15 @@ describe("forFeature", () => {
     ).rejects.toMatchObject({ name: "CofferError", code: "STORE_NOT_FOUND" });
   });
 });
+
+it("arguments of the wrong type are INVALID_ARGUMENT, not a TypeError", () => {
+  for (const call of [
+    () => CofferModule.forRoot(null as never),
+    () => CofferModule.forRootAsync(null as never),
+    () => CofferModule.forFeature("oauth-tokens" as never),
+  ]) {
+    expect(call).toThrow(
+      expect.objectContaining({ name: "CofferError", code: "INVALID_ARGUMENT" }),
+    );
+  }
+});
