@@ -64,7 +64,12 @@ const children = [];
 let stopping = false;
 const stop = (code) => {
   stopping = true;
-  for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+  for (const child of children) {
+    if (child.exitCode !== null) continue;
+    // A child with `stopAfter` (the vault) is stopped once that settles: see below.
+    const after = child.stopAfter ?? Promise.resolve();
+    after.then(() => child.kill("SIGTERM"));
+  }
   process.exitCode = code;
 };
 process.on("SIGINT", () => stop(0));
@@ -95,8 +100,10 @@ const vault = run(
   { stdio: ["ignore", "pipe", "inherit"] },
 );
 const started = new Promise((resolveStarted) => {
-  vault.on("exit", () => resolveStarted(null));
-  createInterface({ input: vault.stdout }).on("line", (line) => {
+  // On the end of its output rather than its exit: a line written just before the exit still counts.
+  const lines = createInterface({ input: vault.stdout });
+  lines.on("close", () => resolveStarted(null));
+  lines.on("line", (line) => {
     let parsed;
     try {
       parsed = JSON.parse(line);
@@ -113,6 +120,10 @@ const started = new Promise((resolveStarted) => {
     }
   });
 });
+
+// Stopping early (the dashboard failed, say) waits for the vault's first line, up to 10 s: on a first
+// start the vault has made its admin token by then, and that line is the only place it is shown.
+vault.stopAfter = Promise.race([started, new Promise((r) => setTimeout(r, 10_000).unref())]);
 
 if (withDashboard) {
   run("The dashboard", "pnpm", ["--filter", "@coffer/dashboard", "--silent", "start"], {
@@ -141,8 +152,20 @@ function box(lines) {
   return [`┌${edge}┐`, ...lines.map((l) => `│ ${l.padEnd(width)} │`), `└${edge}┘`].join("\n");
 }
 
+/** The first start's admin token, framed as the vault frames it. */
+const tokenBox = (startup) =>
+  box([
+    "First start: an admin token was created for the dashboard and the admin API:",
+    "",
+    `    ${startup.adminToken}`,
+    "",
+    "It will NOT be shown again: store it now.",
+    "Lost it? `pnpm coffer-server admin-token create` issues another.",
+    `Default project: ${startup.projectId}`,
+  ]);
+
 const startup = await started;
-if (startup && withDashboard && !(await answers(dashboardUrl))) {
+if (startup && withDashboard && !stopping && !(await answers(dashboardUrl))) {
   if (!stopping) {
     console.error(`The dashboard did not answer on ${dashboardUrl} within a minute; stopping.`);
     stop(1);
@@ -155,17 +178,7 @@ if (startup && !stopping) {
     lines.push(`Coffer dashboard on ${dashboardUrl} (sign in with the admin token)`);
   }
   if (startup.adminToken) {
-    lines.push(
-      box([
-        "First start: an admin token was created for the dashboard and the admin API:",
-        "",
-        `    ${startup.adminToken}`,
-        "",
-        "It will NOT be shown again: store it now.",
-        "Lost it? `pnpm coffer-server admin-token create` issues another.",
-        `Default project: ${startup.projectId}`,
-      ]),
-    );
+    lines.push(tokenBox(startup));
   } else if (withDashboard) {
     lines.push(
       "(The admin token was printed on the vault's first start; `pnpm coffer-server admin-token create` issues another.)",
@@ -173,4 +186,8 @@ if (startup && !stopping) {
   }
   lines.push("Ctrl-C stops both.", "");
   console.log(lines.join("\n"));
+} else if (startup?.adminToken) {
+  // Stopping before both answered (the dashboard failed, say): the vault has made its admin token
+  // all the same, and will not show it again, so it is printed now rather than lost.
+  console.log(["", tokenBox(startup), ""].join("\n"));
 }

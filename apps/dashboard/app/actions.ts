@@ -16,7 +16,17 @@ export interface KeyFormState extends FormState {
   created?: { apiKey: string; key: ApiKey };
 }
 
-const text = (formData: FormData, name: string) => String(formData.get(name) ?? "").trim();
+// An action is a public endpoint: a crafted call may pass anything for any argument. What is not a
+// form reads as an empty one, and a field that is not text (a file) as empty, so such a call gets
+// the usual validation message instead of a crash.
+const form = (formData: unknown): FormData =>
+  formData instanceof FormData ? formData : new FormData();
+const text = (formData: unknown, name: string) => {
+  const value = form(formData).get(name);
+  return typeof value === "string" ? value.trim() : "";
+};
+const isId = (value: unknown): value is string =>
+  typeof value === "string" && ID_PATTERN.test(value);
 
 /** What an operator should read for an error of the vault. */
 function problem(error: unknown): FormState {
@@ -27,9 +37,8 @@ function problem(error: unknown): FormState {
   return { error: `${error.message} (${error.code})` };
 }
 
-function checkProject(project: string): string {
-  if (!ID_PATTERN.test(project)) redirect("/projects");
-  return project;
+function checkProject(project: unknown): asserts project is string {
+  if (!isId(project)) redirect("/projects");
 }
 
 export async function signIn(_previous: FormState, formData: FormData): Promise<FormState> {
@@ -100,6 +109,7 @@ export async function renameStore(
 ): Promise<FormState> {
   const token = await requireToken();
   checkProject(project);
+  if (!isId(store)) return { error: "There is no such store." };
   const name = text(formData, "name");
   if (name === "" || name.length > 200) return { error: "Enter a name of 1 to 200 characters." };
   try {
@@ -119,6 +129,7 @@ export async function deleteStore(
 ): Promise<FormState> {
   const token = await requireToken();
   checkProject(project);
+  if (!isId(store)) return { error: "There is no such store." };
   if (text(formData, "confirm") !== store) {
     return { error: `Type the store id, ${store}, to confirm.` };
   }
@@ -141,7 +152,9 @@ export async function createKey(
   const name = text(formData, "name");
   if (name.length > 200) return { error: "The name is 200 characters at most." };
   const scope = text(formData, "scope");
-  const storeIds = formData.getAll("storeIds").map(String);
+  const storeIds = form(formData)
+    .getAll("storeIds")
+    .filter((id): id is string => typeof id === "string");
   if (scope === "selected" && storeIds.length === 0) {
     return { error: "Select at least one store, or scope the key to all stores." };
   }
@@ -162,7 +175,9 @@ export async function createKey(
 export async function revokeKey(project: string, keyId: string): Promise<void> {
   const token = await requireToken();
   checkProject(project);
-  if (!KEY_ID_PATTERN.test(keyId)) redirect(`/projects/${project}/keys`);
+  if (typeof keyId !== "string" || !KEY_ID_PATTERN.test(keyId)) {
+    redirect(`/projects/${project}/keys`);
+  }
   let outcome = `revoked=${keyId}`;
   try {
     await adminApi(token).revokeKey(project, keyId);

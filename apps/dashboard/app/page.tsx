@@ -35,6 +35,7 @@ export default async function SignInPage(props: { searchParams: Promise<{ expire
           id="token"
           name="token"
           type="password"
+          maxLength={200}
           autoComplete="off"
           spellCheck={false}
           placeholder="coffer_admin_…"

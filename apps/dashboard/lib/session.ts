@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { cookies, headers } from "next/headers";
 import { redirect } from "next/navigation";
 import { keyFromSecret, seal, unseal } from "./seal";
+import { SignedOutSessions } from "./signed-out";
 
 export const SESSION_COOKIE = "coffer_dashboard_session";
 const MAX_AGE_SECONDS = 12 * 60 * 60;
@@ -20,10 +21,18 @@ function sessionKey(): Buffer {
   return slot[KEY];
 }
 
+const SIGNED_OUT = Symbol.for("coffer.dashboard.signedOut");
+function signedOut(): SignedOutSessions {
+  const slot = globalThis as { [SIGNED_OUT]?: SignedOutSessions };
+  slot[SIGNED_OUT] ??= new SignedOutSessions();
+  return slot[SIGNED_OUT];
+}
+
 /** The admin token of the signed-in operator, or null. */
 export async function sessionToken(): Promise<string | null> {
   const sealed = (await cookies()).get(SESSION_COOKIE)?.value;
-  return sealed === undefined ? null : unseal(sessionKey(), sealed);
+  if (sealed === undefined || signedOut().has(sealed)) return null;
+  return unseal(sessionKey(), sealed);
 }
 
 /** The admin token; sends anyone not signed in to the sign-in page. */
@@ -51,6 +60,13 @@ export async function startSession(token: string): Promise<void> {
   });
 }
 
+/** Signs out: deletes the cookie, and refuses this session from now on even if a copy is replayed. */
 export async function endSession(): Promise<void> {
-  (await cookies()).delete({ name: SESSION_COOKIE, path: "/" });
+  const jar = await cookies();
+  const sealed = jar.get(SESSION_COOKIE)?.value;
+  // Only a session that opens is listed: nobody can grow the list with made-up cookies.
+  if (sealed !== undefined && unseal(sessionKey(), sealed) !== null) {
+    signedOut().add(sealed, Date.now() + MAX_AGE_SECONDS * 1000);
+  }
+  jar.delete({ name: SESSION_COOKIE, path: "/" });
 }

@@ -1,7 +1,7 @@
 // The dashboard end to end: the real `next build` and `next start`, a real vault (in-process, on
 // SQLite), a real browser, and the real SDK writing with the key the dashboard created.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createVault, generateSecret, isCofferError } from "@coffer/core";
@@ -66,6 +66,27 @@ const unlabeled = (page: Page) =>
     }
     return missing;
   });
+
+/** Calls a server action of the build by name, as a crafted request would (JSON arguments). */
+async function callAction(
+  base: string,
+  name: string,
+  args: unknown[],
+  headers: Record<string, string> = {},
+) {
+  const manifest = JSON.parse(
+    readFileSync(join(APP, ".next/server/server-reference-manifest.json"), "utf8"),
+  ) as { node: Record<string, { exportedName?: string }> };
+  const id = Object.entries(manifest.node).find(([, a]) => a.exportedName === name)?.[0];
+  if (!id) throw new Error(`no server action ${name} in the build`);
+  const response = await fetch(`${base}/projects`, {
+    method: "POST",
+    headers: { "next-action": id, origin: base, "content-type": "text/plain", ...headers },
+    body: JSON.stringify(args),
+    redirect: "manual",
+  });
+  return { status: response.status, text: await response.text() };
+}
 
 it("builds with next build", async () => {
   const { code, output, ms } = await nextBuild(APP);
@@ -344,11 +365,37 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
   }
   await page.setViewportSize({ width: 1280, height: 860 });
 
-  // Signing out ends the session.
+  // A link cannot put its own words on a page: only a key id and an error code are echoed.
+  await page.goto(`${base}/projects/default/keys?revoked=Call+555-0100+now&error=or+else`);
+  const shown = "p.notice:not([hidden]), p.error:not([hidden])";
+  expect(await page.locator(shown).allTextContents()).toEqual([]);
+  await page.goto(`${base}/projects/default/stores?deleted=Call+555-0100`);
+  expect(await page.locator(shown).allTextContents()).toEqual([]);
+
+  // Server actions are public endpoints: a crafted call whose arguments are not a form gets the
+  // usual validation message, not a crash.
+  const session = (await browser.cookies(base)).find((c) => c.name === "coffer_dashboard_session");
+  const cookieHeader = `${session?.name}=${session?.value}`;
+  const crafted = await callAction(base, "createStore", ["default", { error: null }, "id=x"], {
+    cookie: cookieHeader,
+  });
+  expect(crafted.status).toBe(200);
+  expect(crafted.text).toContain("Enter a store id.");
+  const craftedSignIn = await callAction(base, "signIn", [{ error: null }, 42]);
+  expect(craftedSignIn.status).toBe(200);
+  expect(craftedSignIn.text).toContain("Enter the admin token.");
+
+  // Signing out ends the session, and a copy of its cookie (a stolen one) no longer opens it.
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(`${base}/`);
   await page.goto(`${base}/projects`);
   expect(page.url()).toBe(`${base}/`);
+  const replayed = await fetch(`${base}/projects`, {
+    headers: { cookie: cookieHeader },
+    redirect: "manual",
+  });
+  expect(replayed.status).toBe(307);
+  expect(replayed.headers.get("location")).toMatch(/\/$/);
 
   // Without JavaScript: sign in, create a store, delete it behind its id (server actions work as
   // plain form posts).

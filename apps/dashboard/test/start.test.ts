@@ -31,10 +31,11 @@ const freePort = () =>
 
 /** Runs `node scripts/start.mjs`; `ready` resolves with its output once it says both are up. */
 function start(env: Record<string, string>) {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
   for (const name of ["COFFER_DATABASE_URL", "COFFER_DASHBOARD_SECRET", "COFFER_JSON"]) {
     delete childEnv[name];
   }
+  Object.assign(childEnv, env);
   const child = spawn(process.execPath, ["scripts/start.mjs"], { cwd: ROOT, env: childEnv });
   running.add(child);
   let output = "";
@@ -122,5 +123,25 @@ it("refuses a dashboard port that is taken, naming the variable that moves it", 
     expect(run.output()).toContain("COFFER_DASHBOARD_PORT");
   } finally {
     taken.close();
+  }
+});
+
+it("prints the first start's admin token even when the dashboard fails to start", async () => {
+  // The vault makes its admin token on its first start and never shows it again: a dashboard that
+  // fails (here, a session secret too short) must not take the token down with it.
+  const fresh = mkdtempSync(join(tmpdir(), "coffer-start-"));
+  try {
+    const run = start({
+      COFFER_DATA_DIR: fresh,
+      COFFER_PORT: String(await freePort()),
+      COFFER_DASHBOARD_PORT: String(await freePort()),
+      COFFER_DASHBOARD_SECRET: "too-short",
+    });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain("COFFER_DASHBOARD_SECRET must be 32 characters or more");
+    expect(run.output().match(/coffer_admin_[A-Za-z0-9_-]+/g) ?? []).toHaveLength(1);
+    expect(run.output()).toContain("It will NOT be shown again");
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 import { KeyForm } from "../../../../components/key-form";
 import { Shell } from "../../../../components/shell";
 import type { ApiKey } from "../../../../lib/admin-api";
-import { dateTime } from "../../../../lib/format";
+import { dateTime, KEY_ID_PATTERN } from "../../../../lib/format";
 import { loadProject } from "../../../../lib/project";
 import { createKey, revokeKey } from "../../../actions";
 
@@ -14,7 +14,15 @@ export default async function KeysPage(props: {
   searchParams: Promise<{ revoked?: string; error?: string }>;
 }) {
   const { project } = await props.params;
-  const { revoked, error } = await props.searchParams;
+  const query = await props.searchParams;
+  // Echoed only if they are a key id and an error code: a crafted link cannot put other words on
+  // the page.
+  const revoked =
+    typeof query.revoked === "string" && KEY_ID_PATTERN.test(query.revoked) ? query.revoked : null;
+  const error =
+    typeof query.error === "string" && /^[A-Z][A-Z0-9_]{0,63}$/.test(query.error)
+      ? query.error
+      : null;
   const { api, projects, current } = await loadProject(project);
   const [keys, stores] = await Promise.all([api.listKeys(project), api.listStores(project)]);
   return (

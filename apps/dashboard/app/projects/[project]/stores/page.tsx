@@ -1,7 +1,7 @@
 import Link from "next/link";
 import { ActionForm } from "../../../../components/action-form";
 import { Shell } from "../../../../components/shell";
-import { dateTime, humanBytes } from "../../../../lib/format";
+import { dateTime, humanBytes, ID_PATTERN } from "../../../../lib/format";
 import { loadProject } from "../../../../lib/project";
 import { createStore } from "../../../actions";
 
@@ -12,7 +12,9 @@ export default async function StoresPage(props: {
   searchParams: Promise<{ deleted?: string }>;
 }) {
   const { project } = await props.params;
-  const { deleted } = await props.searchParams;
+  const { deleted: raw } = await props.searchParams;
+  // Echoed only if it is a store id: a crafted link cannot put other words on the page.
+  const deleted = typeof raw === "string" && ID_PATTERN.test(raw) ? raw : undefined;
   const { api, projects, current } = await loadProject(project);
   const stores = await api.listStores(project);
   return (
