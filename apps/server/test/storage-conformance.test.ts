@@ -3,6 +3,7 @@
 // other's way through fresh project ids; those that need an exact database content open their own.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CofferError, type CofferErrorCode, isCofferError } from "@coffer/core";
@@ -1052,5 +1053,37 @@ describe("postgres outage", () => {
     }
     expect(await storage.getProject("p")).toEqual({ id: "p", name: "P", createdAt: T0 });
     await storage.createProject({ id: "q", name: "Q", createdAt: T0 });
+  });
+});
+
+describe("a PostgreSQL URL at a port that accepts and then closes", () => {
+  // What a TCP proxy in front of a stopped PostgreSQL does (Docker's port proxy, HAProxy), and what
+  // a URL pointing at another service's port can get. The driver alone reopened such a connection
+  // at once, forever, and the query waiting for it never settled.
+  it("fails fast with SERVICE_UNAVAILABLE, with backoff between connection attempts", async () => {
+    let accepted = 0;
+    const proxy = createServer((socket) => {
+      accepted++;
+      socket.end();
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const { port } = proxy.address() as { port: number };
+    const storage = openPostgresStorage({
+      url: `postgres://coffer@127.0.0.1:${port}/coffer`,
+      max: 2,
+    });
+    try {
+      for (const call of [() => storage.ping(), () => storage.getProject("p")]) {
+        const started = Date.now();
+        await rejection(call(), "SERVICE_UNAVAILABLE");
+        expect(Date.now() - started).toBeLessThan(6_000);
+      }
+      // A backoff of 50 ms growing to 1 s: a handful of connections, not thousands a second.
+      expect(accepted).toBeGreaterThan(0);
+      expect(accepted).toBeLessThan(50);
+    } finally {
+      await storage.close();
+      proxy.close();
+    }
   });
 });

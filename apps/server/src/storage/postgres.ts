@@ -1,6 +1,7 @@
 // The shared engine: PostgreSQL through the `postgres` client (a lazy pool; a connection that dies
 // is dropped and the next query opens a new one, so the pool recovers on its own when the server
 // comes back). Statements are tagged templates, prepared per connection by the client.
+import { type Socket, connect as tcpConnect } from "node:net";
 import postgres from "postgres";
 import {
   checkVersion,
@@ -57,9 +58,84 @@ const INSERT_CHUNK = 500;
 /** Rows per round trip when exporting. */
 const EXPORT_BATCH = 500;
 
+/** What the driver hands its `socket` option: the parsed connection options. */
+interface SocketOptions {
+  host: string[];
+  port: number[];
+  path: string | false;
+  ssl: unknown;
+}
+
+/**
+ * Opens the driver's sockets, as the driver itself would, with one difference. postgres 3.4.9
+ * reopens a connection at once, without backoff and without failing the query that waits for it,
+ * when the peer closes it cleanly before the session is ready: what a TCP proxy or load balancer in
+ * front of a stopped PostgreSQL does (Docker's port proxy, HAProxy: accept, then close), and what a
+ * URL pointing at another service's port gets. Requests then hung, the loop opened hundreds of
+ * connections a second, and once the local ports ran out it stalled for good: the server never
+ * recovered. Here such a close is an error, which fails the waiting query (503, retry) and sends
+ * the connection through the driver's backoff.
+ */
+export function openSocket(): (options: SocketOptions) => Socket {
+  let next = 0;
+  return (options) => {
+    const index = next++ % Math.max(1, options.host.length);
+    const host = options.host[index] ?? "localhost";
+    const port = options.port[index] ?? options.port[0] ?? 5432;
+    const socket = options.path ? tcpConnect(options.path) : tcpConnect(port, host);
+    // Read by the driver for TLS server names, as on its own sockets.
+    Object.assign(socket, { host, port });
+    // Plain connections: ready at the first ReadyForQuery ('Z'). With TLS the driver takes the
+    // socket's listeners over once the server answers; until then, any byte counts.
+    const plain = !options.ssl;
+    let ready = false;
+    let pending: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      if (!plain) {
+        ready = true;
+        socket.off("data", onData);
+        return;
+      }
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      while (pending.length >= 5) {
+        const length = pending.readUInt32BE(1);
+        if (pending[0] === 0x5a) {
+          ready = true;
+          socket.off("data", onData);
+          pending = Buffer.alloc(0);
+          return;
+        }
+        // Not PostgreSQL's framing (another service on that port): stop reading, stay not ready.
+        if (length < 4 || length > 1 << 20) {
+          socket.off("data", onData);
+          pending = Buffer.alloc(0);
+          return;
+        }
+        if (pending.length < 1 + length) return;
+        pending = pending.subarray(1 + length);
+      }
+    };
+    socket.on("data", onData);
+    socket.on("end", () => {
+      if (ready) return;
+      socket.destroy(
+        Object.assign(
+          new Error(
+            `${options.path || `${host}:${port}`} closed the connection before PostgreSQL was ready (is PostgreSQL running there?)`,
+          ),
+          { code: "ECONNRESET" },
+        ),
+      );
+    });
+    return socket;
+  };
+}
+
 function connect(url: string, max: number) {
   return postgres(url, {
     max,
+    // A documented option of the driver that its type declarations leave out.
+    ...({ socket: openSocket() } as Record<never, never>),
     connect_timeout: 5,
     idle_timeout: 30,
     // Seconds before reconnecting after a failure. The default grows to 20 s, and a query waits
