@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { CofferError, isCofferError } from "@coffer/core";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { tokenPrefix } from "./auth/tokens.js";
 import { type BackupCounts, type BackupProgress, restoreBackup, writeBackup } from "./backup.js";
 import { DEFAULTS, resolveConfig, type ServerConfig } from "./config.js";
 import {
@@ -637,6 +638,30 @@ function addAdminTokenCommands(leaf: Leaf, program: Command): void {
           "It is shown this once and cannot be recovered: store it now.",
         ].join("\n"),
       );
+    },
+  );
+  leaf(adminToken, "list", "List admin tokens (never the tokens themselves).", async (ctx) => {
+    const tokens = await ctx.withVault((vault) => vault.listAdminTokens(), NO_DATA_KEYS);
+    const json = tokens.map((t) => ({
+      id: t.id,
+      prefix: tokenPrefix("admin", t.id),
+      createdAt: iso(t.createdAt),
+    }));
+    ctx.result({ adminTokens: json }, () =>
+      table(
+        ["ID", "PREFIX", "CREATED"],
+        json.map((t) => [t.id, t.prefix, t.createdAt]),
+      ),
+    );
+  });
+  leaf(
+    adminToken,
+    "revoke <id>",
+    "Revoke an admin token (its id, or its coffer_admin_<id> prefix): it fails from the very next request. The last one is kept.",
+    async (ctx, given) => {
+      const id = String(given).replace(/^coffer_admin_/, "");
+      await ctx.withVault((vault) => vault.revokeAdminToken(CLI, id), NO_DATA_KEYS);
+      ctx.result({ revoked: true, id }, () => `Revoked admin token ${id}.`);
     },
   );
 }

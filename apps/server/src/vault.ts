@@ -503,6 +503,37 @@ export class Vault {
     return { adminToken: issued.token, id: issued.id };
   }
 
+  /** The admin tokens (ids and creation times: the secrets are not stored), oldest first. */
+  async listAdminTokens(): Promise<Array<{ id: string; createdAt: number }>> {
+    const tokens = await this.storage.listAdminTokens();
+    return tokens.map(({ id, createdAt }) => ({ id, createdAt }));
+  }
+
+  /**
+   * Revokes an admin token at once, in every process (each request reads the token from storage).
+   * The last one is kept: without it nobody could use the admin API or the dashboard.
+   */
+  async revokeAdminToken(principal: Principal, id: string): Promise<void> {
+    const outcome = await this.storage.deleteAdminToken(id);
+    if (outcome === "missing") {
+      throw new CofferError(
+        "NOT_FOUND",
+        `No admin token "${id}": \`coffer-server admin-token list\` shows them.`,
+        { details: { id } },
+      );
+    }
+    if (outcome === "last") {
+      throw new CofferError(
+        "INVALID_ARGUMENT",
+        `Admin token "${id}" is the last one: issue another with \`coffer-server admin-token create\` first, then revoke this one.`,
+        { details: { id } },
+      );
+    }
+    await this.storage.appendAudit([
+      this.#event(principal, null, "admin_token.revoke", null, { id }),
+    ]);
+  }
+
   /** Rewraps every data key under the current master key; returns how many were rewrapped. */
   async rewrapDataKeys(onlyFromPrevious: boolean): Promise<number> {
     const master = this.masterKeys.current;

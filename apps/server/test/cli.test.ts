@@ -504,6 +504,80 @@ describe("admin-token create", () => {
   });
 });
 
+describe("admin-token list and revoke", () => {
+  it("lists ids, never tokens; a revoked token fails at the running server's next request; the last one is kept", async () => {
+    const dataDir = tempDir();
+    const server = spawnCli(["start", "--data-dir", dataDir, "--port", "0", "--log-level", "warn"]);
+    try {
+      const [, url] = await server.waitFor(/Coffer vault listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      await server.waitFor(/Default project: default/);
+      const [first] = server.stdout().match(/coffer_admin_[a-z0-9]{12}_[A-Za-z0-9_-]{43}/) ?? [];
+      const firstId = first?.split("_")[2] as string;
+      const second = (await cli("admin-token", "create", "--data-dir", dataDir, "--json")).json();
+      const status = (token: string) =>
+        httpStatus(`${url}/v1/admin/projects`, { authorization: `Bearer ${token}` });
+      expect(await status(first as string)).toBe(200);
+
+      const listed = await cli("admin-token", "list", "--data-dir", dataDir, "--json");
+      expect(listed.json().adminTokens).toEqual([
+        { id: firstId, prefix: `coffer_admin_${firstId}`, createdAt: expect.any(String) },
+        { id: second.id, prefix: `coffer_admin_${second.id}`, createdAt: expect.any(String) },
+      ]);
+      expect(listed.stdout).not.toContain(second.adminToken);
+      const text = await cli("admin-token", "list", "--data-dir", dataDir);
+      expect(text.stdout).toMatch(
+        new RegExp(`^ID +PREFIX +CREATED\n${firstId} +coffer_admin_${firstId} `),
+      );
+
+      // Revoked by its prefix while the server runs: refused from the next request on.
+      const revoked = await cli(
+        "admin-token",
+        "revoke",
+        `coffer_admin_${firstId}`,
+        "--data-dir",
+        dataDir,
+      );
+      expect(revoked).toMatchObject({ code: 0, stdout: `Revoked admin token ${firstId}.\n` });
+      expect(await status(first as string)).toBe(401);
+      expect(await status(second.adminToken)).toBe(200);
+
+      const again = await cli("admin-token", "revoke", firstId, "--data-dir", dataDir, "--json");
+      expect(again.code).toBe(1);
+      expect(again.json().error.code).toBe("NOT_FOUND");
+      // The last token cannot go: the admin API and the dashboard would have no way in.
+      const last = await cli("admin-token", "revoke", second.id, "--data-dir", dataDir, "--json");
+      expect(last.code).toBe(1);
+      expect(last.json().error).toEqual({
+        code: "INVALID_ARGUMENT",
+        message: expect.stringContaining("admin-token create"),
+      });
+      expect(await status(second.adminToken)).toBe(200);
+
+      const audit = await cli(
+        "audit",
+        "--action",
+        "admin_token.revoke",
+        "--data-dir",
+        dataDir,
+        "--json",
+      );
+      expect(audit.json().events).toEqual([
+        expect.objectContaining({ actor: "cli", details: { id: firstId } }),
+      ]);
+    } finally {
+      server.child.kill("SIGKILL");
+    }
+    // A restart does not issue a new token: the vault still has one.
+    const restarted = spawnCli(["start", "--data-dir", dataDir, "--port", "0", "--json"]);
+    try {
+      await restarted.waitFor(/\n/);
+      expect(JSON.parse(restarted.stdout())).not.toHaveProperty("adminToken");
+    } finally {
+      restarted.child.kill("SIGKILL");
+    }
+  });
+});
+
 describe("migrate and master-key generate", () => {
   it("applies migrations once and reports the schema version", async () => {
     const dataDir = tempDir();

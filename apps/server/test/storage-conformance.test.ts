@@ -702,6 +702,31 @@ describe.each([sqliteEngine(), postgresEngine()])("$name storage", (engine) => {
       expect(await storage.countAdminTokens()).toBe(before + 2);
       expect(await storage.getAdminToken(tokens[1]?.id as string)).toEqual(tokens[1]);
       expect(await storage.getAdminToken(uid("missing"))).toBeNull();
+      const listed = await storage.listAdminTokens();
+      expect(listed).toHaveLength(before + 2);
+      expect(listed.slice(-2)).toEqual(tokens);
+    });
+
+    it("admin tokens are deleted, except the last one, even by concurrent deletes", async () => {
+      const tokens = [0, 1, 2].map((i) => ({
+        id: uid("admin"),
+        hash: bytes(32),
+        createdAt: T0 + i,
+      }));
+      for (const token of tokens) await storage.createAdminToken(token);
+      const mine = new Set(tokens.map((t) => t.id));
+      for (const other of await storage.listAdminTokens()) {
+        if (!mine.has(other.id)) expect(await storage.deleteAdminToken(other.id)).toBe("deleted");
+      }
+      const [a, b, c] = tokens.map((t) => t.id) as [string, string, string];
+      expect(await storage.deleteAdminToken(uid("missing"))).toBe("missing");
+      expect(await storage.deleteAdminToken(a)).toBe("deleted");
+      expect(await storage.getAdminToken(a)).toBeNull();
+      expect(await storage.deleteAdminToken(a)).toBe("missing");
+      // Two at once on the last two: one is deleted, the other kept.
+      const outcomes = await Promise.all([b, c].map((id) => storage.deleteAdminToken(id)));
+      expect(outcomes.sort()).toEqual(["deleted", "last"]);
+      expect(await storage.countAdminTokens()).toBe(1);
     });
   });
 

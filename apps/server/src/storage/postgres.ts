@@ -649,6 +649,29 @@ export function openPostgresStorage(options: { url: string; max?: number }): Sto
       });
     },
 
+    async listAdminTokens() {
+      return guard(async () => {
+        const rows = await sql<AdminTokenRow[]>`
+          SELECT id, hash, created_at FROM admin_tokens ORDER BY created_at, id`;
+        return rows.map(toAdminToken);
+      });
+    },
+
+    async deleteAdminToken(id) {
+      return guard(() =>
+        sql.begin(async (tx) => {
+          // Locks every token row (a handful): two processes cannot each delete one of the last two.
+          const ids = (await tx<{ id: string }[]>`SELECT id FROM admin_tokens FOR UPDATE`).map(
+            (row) => row.id,
+          );
+          if (!ids.includes(id)) return "missing" as const;
+          if (ids.length <= 1) return "last" as const;
+          await tx`DELETE FROM admin_tokens WHERE id = ${id}`;
+          return "deleted" as const;
+        }),
+      );
+    },
+
     async appendAudit(events) {
       if (events.length === 0) return;
       const rows = events.map(fromAuditEvent);

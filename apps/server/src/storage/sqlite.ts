@@ -229,6 +229,10 @@ function prepareStatements(db: Database.Database) {
     countAdminTokens: db.prepare<[], { count: number }>(
       "SELECT count(*) AS count FROM admin_tokens",
     ),
+    listAdminTokens: db.prepare<[], AdminTokenRow>(
+      "SELECT id, hash, created_at FROM admin_tokens ORDER BY created_at, id",
+    ),
+    deleteAdminToken: db.prepare<[string]>("DELETE FROM admin_tokens WHERE id = ?"),
 
     insertAudit: db.prepare<[Omit<AuditRow, "id">]>(
       `INSERT INTO audit_events (at, project_id, actor, action, store_id, api_key_id, outcome, code, details)
@@ -434,6 +438,13 @@ export function openSqliteStorage(options: { file: string }): Storage {
     },
   );
 
+  // One transaction, so two processes cannot each delete one of the last two tokens.
+  const deleteAdminTokenTx = db.transaction((id: string): "deleted" | "missing" | "last" => {
+    if (st().getAdminToken.get(id) === undefined) return "missing";
+    if ((st().countAdminTokens.get()?.count ?? 0) <= 1) return "last";
+    st().deleteAdminToken.run(id);
+    return "deleted";
+  });
   const appendAuditTx = db.transaction((events: Parameters<Storage["appendAudit"]>[0]) => {
     const s = st();
     for (const event of events) s.insertAudit.run(fromAuditEvent(event));
@@ -659,6 +670,14 @@ export function openSqliteStorage(options: { file: string }): Storage {
 
     async countAdminTokens() {
       return guard(() => st().countAdminTokens.get()?.count ?? 0);
+    },
+
+    async listAdminTokens() {
+      return guard(() => st().listAdminTokens.all().map(toAdminToken));
+    },
+
+    async deleteAdminToken(id) {
+      return guard(() => deleteAdminTokenTx(id));
     },
 
     async appendAudit(events) {

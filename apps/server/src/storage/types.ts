@@ -217,6 +217,13 @@ export interface Storage {
   createAdminToken(token: AdminTokenRecord): Promise<void>;
   getAdminToken(id: string): Promise<AdminTokenRecord | null>;
   countAdminTokens(): Promise<number>;
+  /** Oldest first. */
+  listAdminTokens(): Promise<AdminTokenRecord[]>;
+  /**
+   * Deletes an admin token unless it is the last one (which would leave the admin API and the
+   * dashboard with no way in): "deleted", "missing", or "last". Atomic against a concurrent delete.
+   */
+  deleteAdminToken(id: string): Promise<"deleted" | "missing" | "last">;
 
   appendAudit(events: AuditEvent[]): Promise<void>;
   /** Newest first. */
