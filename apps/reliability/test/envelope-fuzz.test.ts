@@ -24,6 +24,7 @@ const MUTATIONS = [
   "extend",
   "splice",
   "version",
+  "newer-version",
   "key-id",
   "nonce",
   "commitment",
@@ -104,7 +105,12 @@ describe("envelope fuzzing", () => {
           break;
         }
         case "version":
-          env[0] = rng.pick([0, 2, 3, 0x7f, 0x80, 0xff]);
+          // Corrupted: zero, or one bit away from 0x01 (SPEC.md §4).
+          env[0] = rng.pick([0, 3, 5, 0x11, 0x81]);
+          break;
+        case "newer-version":
+          // Relabelled as another format: read as the version it claims to be.
+          env[0] = rng.pick([2, 4, 0x7f, 0x80, 0xff]);
           break;
         case "key-id":
           env.set(rng.chance(0.5) ? foreign.envelope.subarray(1, 9) : rng.bytes(8), 1);
@@ -177,11 +183,14 @@ describe("envelope fuzzing", () => {
     // SPEC.md §4: any change to an envelope of ours is TAMPERED, never a wrong secret or version.
     // Several flips (or an inserted splice, shifting every field) may hit both the key id and the commitment: then no check can tell a foreign
     // envelope from ours, and WRONG_SECRET (or UNSUPPORTED_VERSION) is the honest answer.
-    const loose = ["random", "zero", "other-secret", "bit-flips", "splice"];
+    const loose = ["random", "zero", "other-secret", "newer-version", "bit-flips", "splice"];
     for (const m of MUTATIONS.filter((m) => !loose.includes(m))) {
       expect(Object.keys(codesByMutation[m] ?? {}), m).toEqual(["TAMPERED"]);
     }
     expect(codesByMutation["other-secret"]).toEqual({ WRONG_SECRET: byMutation["other-secret"] });
+    expect(codesByMutation["newer-version"]).toEqual({
+      UNSUPPORTED_VERSION: byMutation["newer-version"],
+    });
     for (const code of Object.keys(codes)) {
       expect(["TAMPERED", "WRONG_SECRET", "UNSUPPORTED_VERSION"]).toContain(code);
     }
