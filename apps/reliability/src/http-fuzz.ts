@@ -541,8 +541,10 @@ export function generate(rng: Rng, category: Category, ctx: FuzzContext): FuzzCa
       const size = rng.pick([64 * 1024 + 1, 200 * 1024, 1024 * 1024, 3 * 1024 * 1024 + 200_000]);
       const e = rng.pick(ctx.sealed);
       if (routeKey === "PUT /v1/stores/{store}/entries/{blindedId}" && rng.chance(0.6)) {
-        // An envelope over the value limit but inside the body limit: VALUE_TOO_LARGE.
-        body = json({ keyId: e.keyId, envelope: "A".repeat(Math.min(size, 1_400_000)) });
+        // An envelope of at least `size` bytes (canonical base64url: a length that is a multiple of
+        // 4), inside the body limit: VALUE_TOO_LARGE once it passes the envelope limit.
+        const chars = Math.min(Math.ceil(size / 3) * 4, 1_400_000);
+        body = json({ keyId: e.keyId, envelope: "A".repeat(chars) });
       } else if (rng.chance(0.3)) {
         // Announce a huge body, send a little: the server must refuse on the header alone.
         lengthOverride = rng.pick(["1000000000", "99999999999", String(2 ** 53)]);

@@ -21,8 +21,8 @@ import { rename, rm, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { CofferError } from "@coffer/core";
-import { BLINDED_ID_PATTERN, KEY_ID_PATTERN, STORE_ID_PATTERN } from "./ids.js";
+import { CofferError, isCofferError } from "@coffer/core";
+import { BLINDED_ID_PATTERN, KEY_ID_PATTERN, legibleName, STORE_ID_PATTERN } from "./ids.js";
 import type {
   AdminTokenRecord,
   ApiKeyRecord,
@@ -206,11 +206,24 @@ export async function restoreBackup(
     );
   }
   const writer = new RestoreWriter(vault);
-  const counts = await readBackup(file, async (record, counts) => {
-    await writer.add(record);
-    onProgress?.("restore", counts);
-  });
-  await writer.finish(counts);
+  let counts: BackupCounts;
+  try {
+    counts = await readBackup(file, async (record, counts) => {
+      await writer.add(record);
+      onProgress?.("restore", counts);
+    });
+    await writer.finish(counts);
+  } catch (error) {
+    // The file was valid: writing failed (the database went away, …) and left part of it here.
+    const line = error instanceof RecordError ? ` at line ${error.line}` : "";
+    const cause = error instanceof RecordError ? error.cause : error;
+    const code = isCofferError(cause) ? cause.code : "INTERNAL_ERROR";
+    throw new CofferError(
+      code,
+      `Restoring ${file} failed${line}: ${(cause as Error).message ?? String(cause)}. The vault now holds part of the backup: restore again into a new empty data directory or database.`,
+      { cause },
+    );
+  }
   return { counts, skippedAdminTokens: writer.skippedAdminTokens };
 }
 
@@ -375,14 +388,19 @@ async function readBackup(
         rank = recordRank;
         checkReferences(record, projects, stores);
         counts[COUNTED[record.type]]++;
-        await onRecord(record, counts);
+        try {
+          await onRecord(record, counts);
+        } catch (error) {
+          // A failure to write (restore), not to read: reported as such by the caller.
+          throw new RecordError(lineNo, error);
+        }
       } catch (error) {
         if (error instanceof FieldError) throw fail(lineNo, error.message);
         throw error;
       }
     }
   } catch (error) {
-    if (error instanceof CofferError) throw error;
+    if (error instanceof CofferError || error instanceof RecordError) throw error;
     throw new CofferError(
       "INVALID_ARGUMENT",
       `Cannot read backup file ${file}: ${(error as Error).message}`,
@@ -445,7 +463,7 @@ function decodeRecord(line: Fields): BackupRecord {
       const p = line.obj("project");
       return {
         type,
-        project: { id: p.str("id", ID), name: p.str("name"), createdAt: p.int("createdAt") },
+        project: { id: p.str("id", ID), name: p.name("name"), createdAt: p.int("createdAt") },
       };
     }
     case "store": {
@@ -455,7 +473,7 @@ function decodeRecord(line: Fields): BackupRecord {
         store: {
           projectId: s.str("projectId", ID),
           id: s.str("id", ID),
-          name: s.str("name"),
+          name: s.name("name"),
           createdAt: s.int("createdAt"),
         },
       };
@@ -483,7 +501,7 @@ function decodeRecord(line: Fields): BackupRecord {
         apiKey: {
           id: k.str("id", TOKEN_ID),
           projectId: k.str("projectId", ID),
-          name: k.str("name"),
+          name: k.name("name"),
           hash: k.bytes("hash"),
           storeIds: k.raw.storeIds === null ? null : k.strings("storeIds", ID),
           readOnly: k.bool("readOnly"),
@@ -521,6 +539,16 @@ function decodeCounts(c: Fields): BackupCounts {
 
 class FieldError extends Error {}
 
+/** What `onRecord` threw for the record on `line`. */
+class RecordError extends Error {
+  constructor(
+    readonly line: number,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 /** Typed access to one JSON object of the file; a wrong field throws a FieldError naming it. */
 class Fields {
   readonly raw: Record<string, unknown>;
@@ -547,6 +575,15 @@ class Fields {
     if (typeof v !== "string" || (pattern && !pattern.test(v)))
       throw this.#bad(key, pattern ? "a valid id" : "a string");
     return v;
+  }
+
+  /**
+   * A display name. One written by a server that still accepted control characters (SQLite
+   * stores a NUL, PostgreSQL cannot) is kept legible with U+FFFD in their place: a label must
+   * not stop a vault from moving to another engine, nor leave it half restored.
+   */
+  name(key: string): string {
+    return legibleName(this.str(key));
   }
 
   strings(key: string, pattern: RegExp): string[] {

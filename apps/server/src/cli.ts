@@ -684,9 +684,10 @@ function addMasterKeyCommands(leaf: Leaf, program: Command): void {
     .addHelpText(
       "after",
       `
-Embedded default (key file in the data directory): stop the server, run this, start the server.
-The new key is staged as master.key.next, made current once every data key is rewrapped, and the
-old one kept as master.key.previous until no store needs it.
+Embedded default (key file in the data directory): works while the server runs (it reads the
+new key file when it next creates or opens a store). The new key is staged as master.key.next,
+made current once every data key is rewrapped, and the old one kept as master.key.previous until
+no store needs it.
 
 With COFFER_MASTER_KEY (required with PostgreSQL), generate a key with \`coffer-server master-key
 generate\` and pass it as COFFER_NEW_MASTER_KEY. Processes that do not know the new key cannot open
@@ -787,7 +788,6 @@ async function rotateMasterKey(ctx: Context): Promise<void> {
         lines.push(
           `${files.current} now holds the new key${previousKeyFileRemoved ? "; the old key file was removed" : `; ${files.previous} is kept until no store needs it`}.`,
         );
-        lines.push("Restart the server if it is running.");
       } else {
         lines.push(
           "Next: set COFFER_MASTER_KEY to the new key and COFFER_PREVIOUS_MASTER_KEYS to the old one, and restart every process.",

@@ -14,3 +14,12 @@ export const shortId = (blindedId: string) => `${blindedId.slice(0, 6)}…`;
 
 /** UTC day of a timestamp, "YYYY-MM-DD". */
 export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+// Control characters (NUL above all: PostgreSQL text cannot hold it, so the same name that SQLite
+// stored would fail there) and unpaired surrogates (not text) have no place in a display name.
+const NOT_NAME_TEXT = /[\p{Cc}\p{Cs}]/u;
+/** True for a display name (project, store, API key) every engine stores as it is. */
+export const isDisplayName = (s: string) => !NOT_NAME_TEXT.test(s);
+/** A name with what {@link isDisplayName} refuses replaced by U+FFFD. */
+export const legibleName = (s: string) =>
+  s.replace(new RegExp(NOT_NAME_TEXT.source, "gu"), "\ufffd");

@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { CofferError } from "@coffer/core";
 import type { FastifyInstance } from "fastify";
 import { maxEnvelopeBytes, type ServerConfig } from "./config.js";
-import { loadMasterKeyring, missingMasterKey, removePreviousKeyFile } from "./crypto/master-key.js";
+import {
+  loadMasterKeyring,
+  missingMasterKey,
+  reloadKeyFiles,
+  removePreviousKeyFile,
+} from "./crypto/master-key.js";
 import { buildApp } from "./http/app.js";
 import { openStorage, SQLITE_FILE } from "./storage/index.js";
 import { Vault } from "./vault.js";
@@ -54,9 +59,11 @@ export async function openVault(
         `Stores in this vault are wrapped under master key ${[...unknown].join(", ")}, which is not loaded. Set COFFER_MASTER_KEY (and COFFER_PREVIOUS_MASTER_KEYS during a rotation) to the vault's master key.`,
       );
     }
+    const keyFile = !config.databaseUrl && !config.masterKey;
     return new Vault({
       storage,
       masterKeys,
+      reloadMasterKeys: keyFile ? (known) => reloadKeyFiles(config.dataDir, known) : undefined,
       maxEnvelopeBytes: maxEnvelopeBytes(config.maxValueBytes),
     });
   } catch (error) {

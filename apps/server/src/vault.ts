@@ -5,7 +5,7 @@ import { CofferError } from "@coffer/core";
 import { issueToken, parseToken, secretMatches } from "./auth/tokens.js";
 import { unwrap, wrap } from "./crypto/at-rest.js";
 import type { MasterKeyring } from "./crypto/master-key.js";
-import { isStoreId, shortId, utcDay } from "./ids.js";
+import { isDisplayName, isStoreId, shortId, utcDay } from "./ids.js";
 import { TOUCH_INTERVAL_MS } from "./storage/rows.js";
 import type {
   ApiKeyRecord,
@@ -47,6 +47,13 @@ export interface VaultOptions {
    * listings, audit) run without them, and anything that needs one throws this error.
    */
   masterKeys: MasterKeyring | CofferError;
+  /**
+   * The embedded default's key files as they are now, with the keys already known (read only).
+   * `rotate-master-key` may replace master.key while the server runs: a store created after that
+   * must not be wrapped under the key the rotation just removed, and one the CLI created under
+   * the new key must open.
+   */
+  reloadMasterKeys?: ((known: MasterKeyring) => MasterKeyring) | undefined;
   maxEnvelopeBytes: number;
   now?: () => number;
 }
@@ -55,7 +62,8 @@ const USAGE_FLUSH_MS = 5000;
 
 export class Vault {
   readonly storage: Storage;
-  readonly #masterKeys: MasterKeyring | CofferError;
+  #masterKeys: MasterKeyring | CofferError;
+  readonly #reloadMasterKeys: ((known: MasterKeyring) => MasterKeyring) | undefined;
   readonly maxEnvelopeBytes: number;
   readonly #now: () => number;
   // Unwrapped data keys by data key id: unwrapping per request would cost a master-key AES op.
@@ -77,6 +85,7 @@ export class Vault {
   constructor(options: VaultOptions) {
     this.storage = options.storage;
     this.#masterKeys = options.masterKeys;
+    this.#reloadMasterKeys = options.reloadMasterKeys;
     this.maxEnvelopeBytes = options.maxEnvelopeBytes;
     this.#now = options.now ?? Date.now;
   }
@@ -321,7 +330,7 @@ export class Vault {
         "Project ids are 1 to 64 characters of a-z, 0-9, '_' and '-', starting with a letter or digit.",
       );
     }
-    const project = { id, name, createdAt: this.#now() };
+    const project = { id, name: checkName(name, "project"), createdAt: this.#now() };
     await this.storage.createProject(project);
     await this.storage.appendAudit([this.#event(principal, id, "project.create", null, { name })]);
     return project;
@@ -350,11 +359,11 @@ export class Vault {
     }
     const dataKey = new Uint8Array(randomBytes(32));
     const dataKeyId = randomBytes(8).toString("hex");
-    const master = this.masterKeys.current;
-    const store: StoreRecord = {
+    const master = this.#refreshMasterKeys().current;
+    let store: StoreRecord = {
       projectId,
       id,
-      name: name?.trim() || id,
+      name: checkName(name?.trim() || id, "store"),
       createdAt: this.#now(),
       dataKeyId,
       wrappedDataKey: wrap(master.key, dataKey, dataKeyContext(projectId, id, dataKeyId)),
@@ -362,6 +371,15 @@ export class Vault {
     };
     await this.storage.createStore(store);
     this.#dataKeys.set(dataKeyId, dataKey);
+    // A rotation that made another key current meanwhile may have rewrapped every store but this
+    // one, and removed the key it is wrapped under: wrap it under the new key too.
+    const now = this.#refreshMasterKeys().current;
+    if (now.id !== master.id) {
+      const context = dataKeyContext(projectId, id, dataKeyId);
+      const rewrapped = { wrappedDataKey: wrap(now.key, dataKey, context), masterKeyId: now.id };
+      await this.storage.rewrapDataKeys([{ projectId, storeId: id, ...rewrapped }]);
+      store = { ...store, ...rewrapped };
+    }
     await this.storage.appendAudit([
       this.#event(principal, projectId, "store.create", id, { name: store.name }),
     ]);
@@ -379,7 +397,7 @@ export class Vault {
     id: string,
     name: string,
   ): Promise<void> {
-    const trimmed = name.trim();
+    const trimmed = checkName(name.trim(), "store");
     if (trimmed === "") {
       throw new CofferError(
         "INVALID_REQUEST",
@@ -417,7 +435,7 @@ export class Vault {
     const record: ApiKeyRecord = {
       id: issued.id,
       projectId,
-      name: options.name?.trim() || "API key",
+      name: checkName(options.name?.trim() || "API key", "API key"),
       hash: issued.hash,
       storeIds,
       readOnly: options.readOnly ?? false,
@@ -562,7 +580,10 @@ export class Vault {
   dataKey(store: StoreRecord): Uint8Array {
     let key = this.#dataKeys.get(store.dataKeyId);
     if (!key) {
-      const master = this.masterKeys.get(store.masterKeyId);
+      let keys = this.masterKeys;
+      // Wrapped under a key this process does not know: a rotation made it current since.
+      if (this.#reloadMasterKeys && !keys.has(store.masterKeyId)) keys = this.#refreshMasterKeys();
+      const master = keys.get(store.masterKeyId);
       key = unwrap(
         master.key,
         store.wrappedDataKey,
@@ -571,6 +592,13 @@ export class Vault {
       this.#dataKeys.set(store.dataKeyId, key);
     }
     return key;
+  }
+
+  /** The master keys, re-read from the key files on the embedded default. */
+  #refreshMasterKeys(): MasterKeyring {
+    const known = this.masterKeys;
+    if (this.#reloadMasterKeys) this.#masterKeys = this.#reloadMasterKeys(known);
+    return this.masterKeys;
   }
 
   /** Wraps a client envelope for storage (used by writes and restore). */
@@ -757,6 +785,17 @@ function actorOf(principal: Principal): string {
   if (principal.kind === "key") return `key:${principal.apiKey.id}`;
   if (principal.kind === "admin") return `admin:${principal.tokenId}`;
   return "cli";
+}
+
+/** A display name as given, or INVALID_REQUEST when it holds control characters. */
+function checkName(name: string, what: string): string {
+  if (!isDisplayName(name)) {
+    throw new CofferError(
+      "INVALID_REQUEST",
+      `The ${what} name may not contain control characters (such as NUL, tab or newline) or unpaired surrogates.`,
+    );
+  }
+  return name;
 }
 
 function storeNotFound(id: string): CofferError {

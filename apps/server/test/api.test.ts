@@ -268,6 +268,46 @@ describe.each<Engine>(["sqlite", "postgres"])("vault API on %s", (engine) => {
       expect(response.body.error.code).toBe(code);
     });
 
+    it("refuses base64url that does not decode to exactly what was sent, on every write route", async () => {
+      // Node's decoder drops a dangling character or stray trailing bits: "a" would have stored
+      // an empty envelope and "abcde" three bytes that read back as "abcd".
+      const keyId = "0123456789abcdef";
+      const id = await sealer.blindKey("oauth-tokens", "gh:non-canonical");
+      const other = await sealer.blindKey("oauth-tokens", "gh:non-canonical-2");
+      for (const envelope of ["a", "abcde", "AB", "AAAAB"]) {
+        for (const [method, path, body] of [
+          ["PUT", `/v1/stores/oauth-tokens/entries/${id}`, { keyId, envelope }],
+          [
+            "POST",
+            "/v1/stores/oauth-tokens/entries/batch-put",
+            { entries: [{ blindedId: id, keyId, envelope }] },
+          ],
+          [
+            "POST",
+            "/v1/stores/oauth-tokens/entries/move",
+            { from: { blindedId: other }, to: { blindedId: id, keyId, envelope } },
+          ],
+        ] as const) {
+          const response = await call(method, path, { token: key, body });
+          expect(response.status, `${path} ${envelope}`).toBe(400);
+          expect(response.body.error.code).toBe("INVALID_REQUEST");
+        }
+      }
+      const missing = await call("GET", `/v1/stores/oauth-tokens/entries/${id}`, { token: key });
+      expect(missing.status).toBe(404);
+      // Canonical encodings of one, two and three bytes are fine.
+      for (const envelope of ["AA", "AAA", "AAAA", "AQ", "_-8"]) {
+        const put = await call("PUT", `/v1/stores/oauth-tokens/entries/${id}`, {
+          token: key,
+          body: { keyId, envelope },
+        });
+        expect(put.status, envelope).toBe(200);
+        const got = await call("GET", `/v1/stores/oauth-tokens/entries/${id}`, { token: key });
+        expect(got.body.envelope).toBe(envelope);
+      }
+      await call("DELETE", `/v1/stores/oauth-tokens/entries/${id}`, { token: key });
+    });
+
     it("refuses query parameters a route does not define, on every route", async () => {
       const id = await sealer.blindKey("oauth-tokens", "gh:query");
       for (const [method, path, token, body] of [
@@ -522,6 +562,33 @@ describe.each<Engine>(["sqlite", "postgres"])("vault API on %s", (engine) => {
   });
 
   describe("admin API", () => {
+    it("refuses names with control characters on both engines (PostgreSQL cannot store a NUL: it was a 500)", async () => {
+      for (const name of ["a\u0000b", "bell\u0007", "esc\u001b[31m", "lone \ud800"]) {
+        for (const [method, path, body] of [
+          ["POST", "/v1/admin/projects", { id: "named", name }],
+          ["POST", "/v1/admin/projects/default/stores", { id: "named", name }],
+          ["PATCH", "/v1/admin/projects/default/stores/oauth-tokens", { name }],
+          ["POST", "/v1/admin/projects/default/keys", { name }],
+        ] as const) {
+          const response = await call(method, path, { token: admin, body });
+          expect(response.status, `${method} ${path} ${JSON.stringify(name)}`).toBe(400);
+          expect(response.body.error.code).toBe("INVALID_REQUEST");
+        }
+      }
+      const projects = await call("GET", "/v1/admin/projects", { token: admin });
+      expect(projects.body.projects.map((p: { id: string }) => p.id)).not.toContain("named");
+      // Letters of every script and emoji are names.
+      const fine = await call("PATCH", "/v1/admin/projects/default/stores/oauth-tokens", {
+        token: admin,
+        body: { name: "Jetons d'accès 🔑" },
+      });
+      expect(fine.status).toBe(200);
+      await call("PATCH", "/v1/admin/projects/default/stores/oauth-tokens", {
+        token: admin,
+        body: { name: "oauth-tokens" },
+      });
+    });
+
     it("creates, lists, renames and deletes stores; deleting destroys the entries", async () => {
       const created = await call("POST", "/v1/admin/projects/default/stores", {
         token: admin,

@@ -670,6 +670,42 @@ describe("rotate-master-key", () => {
     expect(refused.stderr).toContain("(INVALID_ARGUMENT)");
   });
 
+  it("rotates while the server runs: stores it creates afterwards survive a restart", async () => {
+    // The running server kept the old key in memory: a store it created after the rotation was
+    // wrapped under the key the rotation had just deleted, and the next start refused the vault
+    // ("wrapped under master key …, which is not loaded"); a store the CLI created under the new
+    // key could not be opened by the running server (500).
+    const dataDir = tempDir();
+    const config = resolveConfig({ dataDir });
+    const running = await openVault(config);
+    try {
+      await running.bootstrap();
+      await running.createStore({ kind: "cli" }, "default", "before", undefined);
+      const written = await putEntries(running, "default", "before", 3);
+      const rotated = await cli("rotate-master-key", "--data-dir", dataDir, "--json");
+      expect(rotated.json()).toMatchObject({ rewrapped: 1, previousKeyFileRemoved: true });
+      const newId = rotated.json().newMasterKeyId;
+
+      await running.createStore({ kind: "admin", tokenId: "t" }, "default", "after", undefined);
+      written.push(...(await putEntries(running, "default", "after", 3)));
+      expect((await cli("store", "create", "by-cli", "--data-dir", dataDir)).code).toBe(0);
+      written.push(...(await putEntries(running, "default", "by-cli", 3)));
+      await expectEntries(running, written);
+
+      await withVault(config, async (restarted) => {
+        expect((await restarted.storage.listAllStores()).map((s) => s.masterKeyId)).toEqual([
+          newId,
+          newId,
+          newId,
+        ]);
+        await expectEntries(restarted, written);
+      });
+    } finally {
+      await running.close();
+      await running.storage.close();
+    }
+  });
+
   it("resumes an interrupted rotation instead of overwriting master.key.next", async () => {
     const dataDir = tempDir();
     const config = resolveConfig({ dataDir });
@@ -732,6 +768,35 @@ describe("rotate-master-key", () => {
     await expect(openVault(resolveConfig({ dataDir, masterKey: oldKey }))).rejects.toThrow(
       /which is not loaded/,
     );
+  });
+});
+
+describe("store delete on the embedded default", () => {
+  it("leaves neither the wrapped data key nor the entries in the database file or its WAL", async () => {
+    // SQLite keeps deleted rows in free pages and the WAL keeps the pages as they were: the
+    // "destroyed" data key (under master.key, in the same directory) could be read back.
+    const dataDir = tempDir();
+    const { wrappedKey, sealed } = await withVault(resolveConfig({ dataDir }), async (vault) => {
+      await vault.bootstrap();
+      await vault.createStore({ kind: "cli" }, "default", "keep", undefined);
+      await vault.createStore({ kind: "cli" }, "default", "gone", undefined);
+      await putEntries(vault, "default", "keep", 5);
+      const written = await putEntries(vault, "default", "gone", 50);
+      const store = await vault.storage.getStore("default", "gone");
+      const entry = await vault.storage.getEntry("default", "gone", written[7]?.blindedId ?? "");
+      return { wrappedKey: Buffer.from(store?.wrappedDataKey ?? []), sealed: entry?.sealed };
+    });
+    expect(wrappedKey.length).toBeGreaterThan(0);
+    expect((await cli("store", "delete", "gone", "--yes", "--data-dir", dataDir)).code).toBe(0);
+    for (const file of ["coffer.db", "coffer.db-wal"].map((f) => join(dataDir, f))) {
+      if (!existsSync(file)) continue;
+      const bytes = readFileSync(file);
+      expect(bytes.includes(wrappedKey), file).toBe(false);
+      expect(bytes.includes(Buffer.from(sealed ?? [])), file).toBe(false);
+    }
+    expect((await cli("store", "list", "--data-dir", dataDir, "--json")).json().stores).toEqual([
+      expect.objectContaining({ id: "keep", entryCount: 5 }),
+    ]);
   });
 });
 
@@ -866,6 +931,35 @@ describe("backup and restore", () => {
     expect(needsKey.json().error).toMatchObject({
       code: "INVALID_ARGUMENT",
       message: expect.stringContaining("COFFER_MASTER_KEY is required"),
+    });
+  });
+
+  it("restores into PostgreSQL a SQLite backup whose names hold a NUL (written before names were checked)", async () => {
+    // SQLite stores a NUL in text and PostgreSQL cannot: such a name once stopped the restore
+    // part-way ("Cannot read backup file …"), leaving a half-restored database.
+    const sourceDir = tempDir();
+    const written = await withVault(resolveConfig({ dataDir: sourceDir }), async (vault) => {
+      await vault.bootstrap();
+      await vault.storage.createProject({ id: "old", name: "a\u0000b", createdAt: Date.now() });
+      await vault.createStore({ kind: "cli" }, "old", "s", undefined);
+      await vault.storage.renameStore("old", "s", "tab\there");
+      const key = await vault.createApiKey({ kind: "cli" }, "old", {});
+      await vault.storage.revokeApiKey("old", key.record.id, Date.now());
+      return putEntries(vault, "old", "s", 3);
+    });
+    const file = join(tempDir(), "names.jsonl");
+    expect((await cli("backup", file, "--data-dir", sourceDir)).code).toBe(0);
+
+    pg ??= await startPostgres();
+    const url = await pg.createDatabase();
+    const masterKey = generateMasterKeyString();
+    const restored = await cli("restore", file, "--database-url", url, "--master-key", masterKey);
+    expect(restored.stderr).toBe("");
+    expect(restored.code).toBe(0);
+    await withVault(resolveConfig({ databaseUrl: url, masterKey }), async (vault) => {
+      await expectEntries(vault, written);
+      expect((await vault.storage.getProject("old"))?.name).toBe("a\ufffdb");
+      expect((await vault.listStores("old"))[0]?.name).toBe("tab\ufffdhere");
     });
   });
 

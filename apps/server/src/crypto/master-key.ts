@@ -55,6 +55,15 @@ export class MasterKeyring {
     return key;
   }
 
+  has(id: string): boolean {
+    return this.#byId.has(id);
+  }
+
+  /** Every key but the current one. */
+  get previous(): MasterKey[] {
+    return [...this.#byId.values()].filter((k) => k.id !== this.current.id);
+  }
+
   get previousIds(): string[] {
     return [...this.#byId.keys()].filter((id) => id !== this.current.id);
   }
@@ -109,6 +118,29 @@ export function loadMasterKeyring(source: MasterKeySource): MasterKeyring {
     parseMasterKey(readFileSync(files.current, "utf8"), files.current),
     previous,
   );
+}
+
+/**
+ * Embedded default, in a process that already loaded its keys: the key files as they are now,
+ * after a `rotate-master-key` that ran meanwhile, plus every key `known` holds. Only reads: a
+ * file missing or half written (a rotation in progress) is skipped.
+ */
+export function reloadKeyFiles(dataDir: string, known: MasterKeyring): MasterKeyring {
+  const read = (file: string): MasterKey | undefined => {
+    try {
+      return parseMasterKey(readFileSync(file, "utf8"), file);
+    } catch {
+      return undefined;
+    }
+  };
+  const files = keyFiles(dataDir);
+  const onDisk = [files.current, files.next, files.previous].map(read);
+  // Between the two renames of a rotation, the new key is only master.key.next.
+  const current = onDisk[0] ?? (onDisk[2] ? onDisk[1] : undefined) ?? known.current;
+  const others = [...onDisk, known.current, ...known.previous].filter(
+    (k): k is MasterKey => k !== undefined && k.id !== current.id,
+  );
+  return new MasterKeyring(current, others);
 }
 
 /** Embedded default: stage a new key file before rewrapping, so a crash loses no key. */

@@ -1,4 +1,5 @@
 // The data API, for applications (API key). Paths under /v1/stores/:store.
+import { CofferError } from "@coffer/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { Type } from "typebox";
 import type { ServerConfig } from "../config.js";
@@ -21,7 +22,22 @@ import {
   Version,
 } from "./schemas.js";
 
-const fromBase64Url = (text: string) => new Uint8Array(Buffer.from(text, "base64url"));
+/**
+ * Decodes an envelope sent as base64url. Canonical encodings only: Node's decoder silently drops a
+ * dangling character or stray bits ("a" decodes to nothing, "abcde" to three bytes), which would
+ * store something other than what the client sent, so those are INVALID_REQUEST.
+ */
+function fromBase64Url(text: string, path: string): Uint8Array {
+  const bytes = Buffer.from(text, "base64url");
+  if (bytes.length === 0 || bytes.toString("base64url") !== text) {
+    throw new CofferError(
+      "INVALID_REQUEST",
+      `Invalid request body: ${path} is not canonical base64url (unpadded, no stray characters or bits).`,
+      { details: { issues: [{ path: `body${path}`, message: "must be canonical base64url" }] } },
+    );
+  }
+  return new Uint8Array(bytes);
+}
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -127,7 +143,7 @@ export async function dataRoutes(
       const version = await vault.putEntry(principal(request), store, {
         blindedId,
         keyId: body.keyId,
-        envelope: fromBase64Url(body.envelope),
+        envelope: fromBase64Url(body.envelope, "/envelope"),
         ifVersion: body.ifVersion,
       });
       return { blindedId, version };
@@ -218,10 +234,10 @@ export async function dataRoutes(
       const versions = await vault.putEntries(
         principal(request),
         store,
-        entries.map((e) => ({
+        entries.map((e, i) => ({
           blindedId: e.blindedId,
           keyId: e.keyId,
-          envelope: fromBase64Url(e.envelope),
+          envelope: fromBase64Url(e.envelope, `/entries/${i}/envelope`),
           ifVersion: e.ifVersion,
         })),
       );
@@ -263,7 +279,7 @@ export async function dataRoutes(
       const version = await vault.moveEntry(principal(request), store, from, {
         blindedId: to.blindedId,
         keyId: to.keyId,
-        envelope: fromBase64Url(to.envelope),
+        envelope: fromBase64Url(to.envelope, "/to/envelope"),
         ifVersion: to.ifVersion,
       });
       return { blindedId: to.blindedId, version };

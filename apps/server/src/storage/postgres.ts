@@ -229,6 +229,18 @@ async function lookup(q: Query, projectId: string, storeId: string, blindedId: s
   return found;
 }
 
+/**
+ * First statement of a transaction that writes several entries: the store row's key-share lock
+ * before any entry row's lock, the order a store delete takes them in (store row, then its
+ * entries by cascade). Taken later by each insert's foreign-key check, it deadlocked with a
+ * concurrent delete of the store (PostgreSQL aborted one of them: a 500).
+ */
+async function lockStore(tx: Query, projectId: string, storeId: string): Promise<void> {
+  const rows = await tx`
+    SELECT 1 FROM stores WHERE project_id = ${projectId} AND id = ${storeId} FOR KEY SHARE`;
+  if (rows.length === 0) throw storeNotFound(storeId);
+}
+
 async function storeFound(q: Query, projectId: string, storeId: string): Promise<boolean> {
   const rows = await q`SELECT 1 FROM stores WHERE project_id = ${projectId} AND id = ${storeId}`;
   return rows.length > 0;
@@ -500,6 +512,7 @@ export function openPostgresStorage(options: { url: string; max?: number }): Sto
         parentMustExist(
           () =>
             sql.begin(async (tx) => {
+              await lockStore(tx, projectId, storeId);
               const versions: number[] = [];
               for (const write of writes) {
                 versions.push(await writeEntry(tx, projectId, storeId, write, now));
@@ -537,6 +550,7 @@ export function openPostgresStorage(options: { url: string; max?: number }): Sto
         parentMustExist(
           () =>
             sql.begin(async (tx) => {
+              await lockStore(tx, projectId, storeId);
               // Lock the source so a concurrent move or write of it waits for this one.
               const [source] = await tx<{ version: number }[]>`
                 SELECT version FROM entries
@@ -744,6 +758,7 @@ export function openPostgresStorage(options: { url: string; max?: number }): Sto
         parentMustExist(
           () =>
             sql.begin(async (tx) => {
+              await lockStore(tx, projectId, storeId);
               for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
                 await importChunk(tx, rows.slice(i, i + INSERT_CHUNK));
               }

@@ -306,6 +306,9 @@ export function openSqliteStorage(options: { file: string }): Storage {
       db.pragma("journal_mode = WAL");
       db.pragma("synchronous = FULL");
       db.pragma("foreign_keys = ON");
+      // Deleted rows are overwritten, not left in free pages: a deleted store's wrapped data key
+      // (and its entries, and any replaced envelope) must not be readable from the file after.
+      db.pragma("secure_delete = ON");
       db.exec(MIGRATIONS_TABLE_SQLITE);
     });
   } catch (error) {
@@ -554,7 +557,25 @@ export function openSqliteStorage(options: { file: string }): Storage {
     },
 
     async deleteStore(projectId, id) {
-      return guard(() => st().deleteStore.run({ project_id: projectId, store_id: id }).changes > 0);
+      return guard(() => {
+        const deleted = st().deleteStore.run({ project_id: projectId, store_id: id }).changes > 0;
+        // The WAL still holds the pages as they were before the delete (wrapped data key
+        // included): copy the zeroed pages into the database and empty the WAL. Best effort, and
+        // without waiting: a reader in another process (a backup) keeps the WAL from emptying,
+        // and the busy handler would stall the event loop for busy_timeout; the WAL's frames are
+        // overwritten once later checkpoints let it restart. The delete has committed either way.
+        if (deleted) {
+          try {
+            db.pragma("busy_timeout = 0");
+            db.pragma("wal_checkpoint(TRUNCATE)");
+          } catch {
+            // Busy: see above.
+          } finally {
+            db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+          }
+        }
+        return deleted;
+      });
     },
 
     async rewrapDataKeys(updates) {
