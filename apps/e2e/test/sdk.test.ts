@@ -601,6 +601,47 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     expect((await server.storeInfo(storeId, apiKey)).keyIds).toEqual([{ keyId: keyIdB, count: 5 }]);
   });
 
+  it("lazy rotation of many entries at once: at most 16 moves in flight, every entry moved", async () => {
+    const secretA = generateSecret();
+    const secretB = generateSecret();
+    const storeId = await newStore();
+    await (await vaultWith({ secret: secretA }).getDataVaultStore(storeId)).setValues(
+      entries("many-", 400),
+    );
+    let inFlight = 0;
+    let most = 0;
+    const tap = tapFetch(async (call, next) => {
+      if (!call.path.endsWith("/entries/move")) return next();
+      most = Math.max(most, ++inFlight);
+      try {
+        return await next();
+      } finally {
+        inFlight--;
+      }
+    });
+    const both = await vaultWith({
+      secret: secretB,
+      previousSecrets: [secretA],
+      fetch: tap.fetch,
+    }).getDataVaultStore(storeId);
+    const keys = Array.from({ length: 400 }, (_, i) => `many-${i}`);
+    // One getValues over 300 stale entries and 100 concurrent getValue calls: before, 400 moves
+    // went out at once and every other request of the process queued behind them.
+    const [read, ...single] = await Promise.all([
+      both.getValues(keys.slice(0, 300)),
+      ...keys.slice(300).map((key) => both.getValue(key)),
+    ]);
+    expect([...(read as Map<string, string | null>).values()]).toEqual(
+      keys.slice(0, 300).map((_, i) => `value ${i} of many-`),
+    );
+    expect(single).toEqual(keys.slice(300).map((_, i) => `value ${300 + i} of many-`));
+    expect(tap.count("/entries/move")).toBe(400);
+    expect(most).toBeLessThanOrEqual(16);
+    expect((await server.storeInfo(storeId, apiKey)).keyIds).toEqual([
+      { keyId: await keyIdOf(secretB), count: 400 },
+    ]);
+  });
+
   it("a lazy move that fails is not retried, and the value is still returned", async () => {
     const secretA = generateSecret();
     const secretB = generateSecret();
@@ -956,6 +997,41 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     expect((await server.storeInfo(storeId, apiKey)).keyIds).toEqual([
       { keyId: await keyIdOf(secretB), count: 1 },
     ]);
+  });
+
+  it("a lazy move racing deleteValue does not bring the deleted value back", async () => {
+    const secretA = generateSecret();
+    const secretB = generateSecret();
+    const storeId = await newStore();
+    await (await vaultWith({ secret: secretA }).getDataVaultStore(storeId)).setValue("k", "v");
+    const underA = await createSealer({ secret: secretA }).blindKey(storeId, "k");
+
+    // Process 1 deletes k (it holds B and A): its DELETE of the entry under A is held …
+    const deleteSent = gate();
+    const releaseDelete = gate();
+    const deleter = await vaultWith({
+      secret: secretB,
+      previousSecrets: [secretA],
+      fetch: tapFetch(async (call, next) => {
+        if (call.method !== "DELETE" || !call.path.includes(underA)) return next();
+        deleteSent.open();
+        await releaseDelete.promise;
+        return next();
+      }).fetch,
+    }).getDataVaultStore(storeId);
+    const reader = await vaultWith({
+      secret: secretB,
+      previousSecrets: [secretA],
+    }).getDataVaultStore(storeId);
+    const deleting = deleter.deleteValue("k");
+    await within(deleteSent.promise, "the deleter's DELETE under A");
+    // … while process 2 reads k and moves it under B (done before the read returns).
+    expect(await reader.getValue("k")).toBe("v");
+    releaseDelete.open();
+
+    expect(await deleting).toBe(true);
+    expect(await reader.getValue("k")).toBeNull();
+    expect((await server.storeInfo(storeId, apiKey)).entryCount).toBe(0);
   });
 });
 

@@ -18,7 +18,8 @@ export const VERSION: string = JSON.parse(
 
 /** Runs `coffer` with process.argv-style arguments; sets the exit code, never exits. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<void> {
-  const state = { json: false };
+  // Until a command runs (and says), a usage error answers in JSON if --json was asked for.
+  const state = { json: argv.slice(2).includes("--json") };
   const program = createProgram(io, state);
   try {
     await program.parseAsync(argv);
@@ -71,7 +72,18 @@ export function createProgram(io: CliIo, state: { json: boolean } = { json: fals
     )
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      // Usage errors (unknown command or option, missing argument) in the shape of every other
+      // error: one line with a code, or the JSON error document with --json.
+      outputError: (text) => {
+        const message = text.replace(/^error: /, "").trim();
+        if (state.json) {
+          io.stdout(`${JSON.stringify({ error: { code: "INVALID_ARGUMENT", message } })}\n`);
+        } else io.stderr(`coffer: ${message} (INVALID_ARGUMENT)\n`);
+      },
+    })
     .configureHelp({ showGlobalOptions: true })
     .addOption(
       new Option("--url <url>", `vault service URL (default: ${DEFAULT_URL})`).env("COFFER_URL"),

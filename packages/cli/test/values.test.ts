@@ -336,11 +336,26 @@ describe("errors", () => {
     expect(beforeCommand.stdout).toBe("by env");
   });
 
-  it("usage errors exit non-zero through commander", async () => {
+  it("usage errors exit 1 with one coded line, or the JSON error document with --json", async () => {
     const result = await coffer(["get", "oauth-tokens"], { env });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/missing required argument 'key'/);
-    expect((await coffer(["frobnicate"], { env })).code).toBe(1);
+    expect(result.stderr).toBe("coffer: missing required argument 'key' (INVALID_ARGUMENT)\n");
+    expect(result.stdout).toBe("");
+    const unknown = await coffer(["frobnicate"], { env });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^coffer: unknown command 'frobnicate' \(INVALID_ARGUMENT\)\n$/);
+    for (const args of [
+      ["get", "oauth-tokens", "--json"],
+      ["get", "oauth-tokens", "k", "--bogus", "--json"],
+      ["frobnicate", "--json"],
+    ]) {
+      const json = await coffer(args, { env });
+      expect(json.code).toBe(1);
+      expect(json.stderr).toBe("");
+      expect(json.json()).toEqual({
+        error: { code: "INVALID_ARGUMENT", message: expect.any(String) },
+      });
+    }
   });
 
   it("every command has --help", async () => {

@@ -134,6 +134,7 @@ export class Transport {
     const headers =
       body === undefined ? this.#headers : { ...this.#headers, "content-type": "application/json" };
     let response: Response;
+    let text: string;
     const signal = AbortSignal.timeout(this.#timeoutMs);
     // Also race the timer ourselves: an injected fetch might ignore the signal.
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -144,13 +145,15 @@ export class Transport {
       );
     });
     try {
-      response = await Promise.race([
+      // The body too: a server (or proxy) that sends its headers and then stalls is a timeout,
+      // not a hang, and not an answer.
+      [response, text] = await Promise.race([
         this.#fetch(`${this.#base}${path}`, {
           method,
           headers,
           ...(body === undefined ? {} : { body }),
           signal,
-        }),
+        }).then(async (answer) => [answer, await answer.text()] as const),
         deadline,
       ]);
     } catch (cause) {
@@ -170,7 +173,6 @@ export class Transport {
     } finally {
       clearTimeout(timer);
     }
-    const text = await response.text().catch(() => "");
     let json: unknown;
     try {
       json = text === "" ? undefined : JSON.parse(text);

@@ -106,6 +106,9 @@ interface WireEntry {
 
 const BATCH = 100;
 const SEALER_CACHE_LIMIT = 64;
+// Lazy moves in flight at once per vault: a getValues over thousands of stale entries queues its
+// moves instead of sending them all at once (which starved every other request of the process).
+const LAZY_MOVES = 16;
 
 /**
  * A client of the vault's sealed side: store info and sealed entries, with no secret involved.
@@ -197,6 +200,7 @@ export function createVault(options: VaultOptions): Vault {
   // One existence check per store per vault: later calls reuse it (a store deleted since then
   // surfaces as STORE_NOT_FOUND from the operations themselves).
   const stores = new Map<string, Promise<DataVaultStore>>();
+  const lazyMoves = limiter(LAZY_MOVES);
   return {
     async getDataVaultStore(storeId) {
       assertStoreId(storeId);
@@ -204,7 +208,7 @@ export function createVault(options: VaultOptions): Vault {
       if (!store) {
         store = transport
           .request("GET", `/v1/stores/${storeId}`, { idempotent: true })
-          .then(() => new Store(storeId, transport, client, sealerFor));
+          .then(() => new Store(storeId, transport, client, sealerFor, lazyMoves));
         stores.set(storeId, store);
         store.catch(() => stores.delete(storeId));
       }
@@ -219,17 +223,20 @@ class Store implements DataVaultStore {
   readonly #client: SealedClient;
   readonly #sealerFor: (secret: string | undefined) => Sealer;
   readonly #base: string;
+  readonly #lazyMoves: Limiter;
 
   constructor(
     id: string,
     transport: Transport,
     client: SealedClient,
     sealerFor: (secret: string | undefined) => Sealer,
+    lazyMoves: Limiter,
   ) {
     this.id = id;
     this.#transport = transport;
     this.#client = client;
     this.#sealerFor = sealerFor;
+    this.#lazyMoves = lazyMoves;
     this.#base = `/v1/stores/${id}/entries`;
   }
 
@@ -259,14 +266,15 @@ class Store implements DataVaultStore {
   }
 
   async deleteValue(key: string, options?: ValueOptions): Promise<boolean> {
-    const ids = await this.#sealerFor(options?.secret).blindKeys(this.id, key);
-    const results = await Promise.all(
-      ids.map(({ blindedId }) =>
-        this.#transport.request<{ deleted: boolean }>("DELETE", `${this.#base}/${blindedId}`, {
-          idempotent: true,
-        }),
-      ),
-    );
+    const [current, ...previous] = await this.#sealerFor(options?.secret).blindKeys(this.id, key);
+    const remove = ({ blindedId }: { blindedId: string }) =>
+      this.#transport.request<{ deleted: boolean }>("DELETE", `${this.#base}/${blindedId}`, {
+        idempotent: true,
+      });
+    // Entries under previous secrets first, then the current one: a concurrent read's lazy move
+    // (previous → current) that lands between the two is then deleted too, never resurrected.
+    const results = await Promise.all(previous.map(remove));
+    if (current) results.push(await remove(current));
     return results.some((r) => r.deleted);
   }
 
@@ -433,7 +441,7 @@ class Store implements DataVaultStore {
     }
     if (opened.stale) {
       // Lazy rotation: best effort. A failure leaves the entry readable and for `rotate` to finish.
-      await this.#moveTo(sealer, entry, opened).catch(() => false);
+      await this.#lazyMoves(() => this.#moveTo(sealer, entry, opened)).catch(() => false);
     }
     return opened;
   }
@@ -579,6 +587,26 @@ class Store implements DataVaultStore {
       ),
     );
   }
+}
+
+type Limiter = <T>(run: () => Promise<T>) => Promise<T>;
+
+/** Runs at most `limit` of the functions given at once; the others wait their turn, in order. */
+function limiter(limit: number): Limiter {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (run) => {
+    if (active < limit) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await run();
+    } finally {
+      // Hand the slot to the next in line, or give it back.
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }
 
 function wire(sealed: SealedEntry) {

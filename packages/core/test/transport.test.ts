@@ -272,6 +272,35 @@ describe("Transport", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it("times out a server that sends its headers and then stalls the body, even with a fetch that ignores the signal", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+      res.write('{"id":'); // … and nothing more
+    });
+    const ignoresSignal: typeof fetch = (input, init) => {
+      const { signal: _ignored, ...rest } = init ?? {};
+      return fetch(input, rest);
+    };
+    try {
+      for (const custom of [undefined, ignoresSignal]) {
+        const started = Date.now();
+        const error = await failure(
+          new Transport({
+            url,
+            apiKey: API_KEY,
+            timeoutMs: 150,
+            retries: 0,
+            fetch: custom,
+          }).request("GET", "/x", { idempotent: true }),
+        );
+        expect(error.code).toBe("TIMEOUT");
+        expect(Date.now() - started).toBeLessThan(2000);
+      }
+    } finally {
+      server?.closeAllConnections();
+    }
+  });
+
   it("fails clearly when nothing listens", async () => {
     const url = await serve(() => {});
     await new Promise((resolve) => server?.close(resolve));
