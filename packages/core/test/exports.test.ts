@@ -38,7 +38,7 @@ it("keeps browsers out: no condition a browser bundle would resolve to real code
   // "browser" resolves to a file whose only import cannot resolve, named so the bundler's error says why…
   expect(exported.browser).toBe("./browser.js");
   expect(readFileSync(new URL("../browser.js", import.meta.url), "utf8")).toMatch(
-    /import "@coffer\/server-only--this-package-cannot-run-in-a-browser/,
+    /export \* from "@coffer\/server-only--this-package-cannot-run-in-a-browser/,
   );
   expect(pkg.files).toContain("browser.js");
   // …and comes after the edge runtimes' conditions, which must win in edge bundles.

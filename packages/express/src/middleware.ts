@@ -53,6 +53,15 @@ export function cofferMiddleware(options: CofferMiddlewareOptions = {}): Request
     );
   }
   const { vault: given, ...overrides } = options;
+  if (
+    given !== undefined &&
+    typeof (given as Partial<Vault> | null)?.getDataVaultStore !== "function"
+  ) {
+    throw new CofferError(
+      "INVALID_ARGUMENT",
+      "cofferMiddleware's vault option takes a vault from createVault(), or leave it out.",
+    );
+  }
   const vault = given ?? createVault(vaultOptionsFromEnv(process.env, overrides));
   // Nothing per request can fail: errors come from the vault calls in routes, which pass them to
   // next(err) (Express 5 does so for rejected async handlers) and on to cofferErrorHandler().

@@ -212,6 +212,12 @@ describe("configuration errors surface when the middleware is created", () => {
       expect(thrown(() => cofferMiddleware(options as never)).code).toBe("INVALID_ARGUMENT");
     }
   });
+
+  it("a vault option that is not a vault: INVALID_ARGUMENT now, not a TypeError per request", () => {
+    for (const vault of [null, 5, "vault", {}, { getDataVaultStore: "no" }]) {
+      expect(thrown(() => cofferMiddleware({ vault } as never)).code).toBe("INVALID_ARGUMENT");
+    }
+  });
 });
 
 it("answers with exactly core's cofferErrorResponse for the error", async () => {

@@ -48,7 +48,7 @@ it("keeps browsers out: the edge runtimes win over 'browser', which fails the bu
     expect(entry.browser).toBe("./browser.js");
   }
   expect(readFileSync(new URL("browser.js", PACKAGE), "utf8")).toContain(
-    'import "@coffer/server-only--this-package-cannot-run-in-a-browser',
+    'export * from "@coffer/server-only--this-package-cannot-run-in-a-browser',
   );
   expect(pkg.sideEffects).toBe(false);
   expect(pkg.files).toContain("browser.js");
