@@ -303,6 +303,10 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     const before = tap.calls.length;
     expectCode(await rejection(store.getValue("k", { secret: "too short" })), "WEAK_SECRET");
     expectCode(await rejection(store.setValue("k", "v", { secret: "too short" })), "WEAK_SECRET");
+    // Options that are not an object are refused, not read as "no per-call secret".
+    const notOptions = "coffer_secret_…" as unknown as { secret: string };
+    expectCode(await rejection(store.getValue("k", notOptions)), "INVALID_ARGUMENT");
+    expectCode(await rejection(store.deleteValue("k", notOptions)), "INVALID_ARGUMENT");
     expect(tap.calls.length).toBe(before);
   });
 

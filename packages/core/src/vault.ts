@@ -256,7 +256,7 @@ class Store implements DataVaultStore {
   }
 
   async setValue(key: string, value: string | Uint8Array, options?: ValueOptions): Promise<void> {
-    const sealer = this.#sealerFor(options?.secret);
+    const sealer = this.#sealerFor(secretOf(options));
     const sealed = await sealer.seal(this.id, key, value);
     await this.#transport.request("PUT", `${this.#base}/${sealed.blindedId}`, {
       idempotent: true,
@@ -266,7 +266,7 @@ class Store implements DataVaultStore {
   }
 
   async deleteValue(key: string, options?: ValueOptions): Promise<boolean> {
-    const [current, ...previous] = await this.#sealerFor(options?.secret).blindKeys(this.id, key);
+    const [current, ...previous] = await this.#sealerFor(secretOf(options)).blindKeys(this.id, key);
     const remove = ({ blindedId }: { blindedId: string }) =>
       this.#transport.request<{ deleted: boolean }>("DELETE", `${this.#base}/${blindedId}`, {
         idempotent: true,
@@ -279,7 +279,7 @@ class Store implements DataVaultStore {
   }
 
   async hasValue(key: string, options?: ValueOptions): Promise<boolean> {
-    const sealer = this.#sealerFor(options?.secret);
+    const sealer = this.#sealerFor(secretOf(options));
     const found = await this.#find(sealer, [key]);
     return found.get(key) !== undefined;
   }
@@ -291,7 +291,7 @@ class Store implements DataVaultStore {
     if (!isIterable(keys) || typeof keys === "string") {
       throw invalidArgument("getValues takes an iterable of keys, such as an array of strings.");
     }
-    const sealer = this.#sealerFor(options?.secret);
+    const sealer = this.#sealerFor(secretOf(options));
     const unique = [...new Set(keys)];
     const found = await this.#find(sealer, unique);
     const result = new Map<string, string | null>();
@@ -314,7 +314,7 @@ class Store implements DataVaultStore {
         "setValues takes [key, value] pairs (an array or a Map) or an object of values.",
       );
     }
-    const sealer = this.#sealerFor(options?.secret);
+    const sealer = this.#sealerFor(secretOf(options));
     const pairs = isIterable(entries) ? [...entries] : Object.entries(entries);
     for (const pair of pairs) {
       if (!Array.isArray(pair))
@@ -419,7 +419,7 @@ class Store implements DataVaultStore {
 
   /** Finds the key's entry under any held secret, in one request, and opens it (lazily re-sealing a stale one). */
   async #read(key: string, options?: ValueOptions): Promise<OpenedEntry | null> {
-    const sealer = this.#sealerFor(options?.secret);
+    const sealer = this.#sealerFor(secretOf(options));
     const entry = (await this.#find(sealer, [key])).get(key);
     return entry ? this.#open(sealer, entry, key) : null;
   }
@@ -623,6 +623,18 @@ function asText(opened: OpenedEntry): string {
     "INVALID_ARGUMENT",
     "This value was stored as bytes: read it with getBytes().",
   );
+}
+
+/** The per-call secret of a call's options: `{ secret }` or nothing, never silently ignored. */
+function secretOf(options: ValueOptions | undefined): string | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null) {
+    throw new CofferError(
+      "INVALID_ARGUMENT",
+      "The options argument is an object such as { secret }, or left out.",
+    );
+  }
+  return options.secret;
 }
 
 function isIterable<T>(value: unknown): value is Iterable<T> {
