@@ -158,11 +158,14 @@ export async function createKey(
   if (scope === "selected" && storeIds.length === 0) {
     return { error: "Select at least one store, or scope the key to all stores." };
   }
+  // Ticked stores always scope the key, whichever scope button is on (without JavaScript nothing
+  // syncs them): a key never gets more than the operator picked.
+  const selected = scope === "selected" || storeIds.length > 0;
   const readOnly = text(formData, "access") === "read-only";
   try {
     const created = await adminApi(token).createKey(project, {
       ...(name ? { name } : {}),
-      ...(scope === "selected" ? { storeIds } : {}),
+      ...(selected ? { storeIds } : {}),
       readOnly,
     });
     revalidatePath(`/projects/${project}/keys`);

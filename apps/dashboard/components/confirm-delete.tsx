@@ -1,7 +1,8 @@
 "use client";
-// Deleting a store: the button stays disabled until the store id is typed (the server action
-// checks it again). Without JavaScript the button is enabled and the server's check alone holds.
-import { useActionState, useEffect, useState } from "react";
+// Deleting a store: the button is disabled, from the first paint, until the store id is typed (the
+// server action checks it again). Without JavaScript a <noscript> button takes its place, and the
+// server's check alone holds.
+import { useActionState, useState } from "react";
 import type { FormState } from "../app/actions";
 import { FormMessage } from "./action-form";
 
@@ -10,8 +11,6 @@ export function ConfirmDelete(props: {
   action: (previous: FormState, formData: FormData) => Promise<FormState>;
 }) {
   const [typed, setTyped] = useState("");
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
   const [state, formAction, pending] = useActionState(props.action, { error: null });
   return (
     <form action={formAction} className="stack">
@@ -29,11 +28,18 @@ export function ConfirmDelete(props: {
       <div className="form-actions">
         <button
           type="submit"
-          className="danger"
-          disabled={pending || (hydrated && typed !== props.storeId)}
+          className="danger needs-js"
+          disabled={pending || typed !== props.storeId}
         >
           {pending ? "Deleting…" : "Delete this store"}
         </button>
+        {/* Without JavaScript nothing can unlock the button above: this one replaces it. */}
+        <noscript>
+          <style>{".needs-js { display: none; }"}</style>
+          <button type="submit" className="danger">
+            Delete this store
+          </button>
+        </noscript>
       </div>
       <FormMessage state={state} />
     </form>

@@ -1,10 +1,25 @@
 "use client";
 // Creating an API key: the new key comes back in the action's answer, is shown here once with a
 // copy button, and is gone on the next visit (the vault keeps only its hash).
-import { type ReactNode, useActionState } from "react";
+import { type ReactNode, useActionState, useEffect, useRef } from "react";
 import type { KeyFormState } from "../app/actions";
 import { FormMessage } from "./action-form";
 import { CopyButton } from "./copy-button";
+
+/** Ticking a store selects "only the selected stores"; "all stores" clears the ticks. */
+function syncScope(input: EventTarget | null) {
+  if (!(input instanceof HTMLInputElement)) return;
+  const form = input.form;
+  if (!form) return;
+  if (input.name === "storeIds" && input.checked) {
+    const selected = form.querySelector<HTMLInputElement>('input[name="scope"][value="selected"]');
+    if (selected) selected.checked = true;
+  } else if (input.name === "scope" && input.value === "all" && input.checked) {
+    for (const box of form.querySelectorAll<HTMLInputElement>('input[name="storeIds"]')) {
+      box.checked = false;
+    }
+  }
+}
 
 export function KeyForm(props: {
   action: (previous: KeyFormState, formData: FormData) => Promise<KeyFormState>;
@@ -12,6 +27,14 @@ export function KeyForm(props: {
 }) {
   const [state, formAction, pending] = useActionState(props.action, { error: null });
   const created = state.created;
+  // A native listener: React's onChange misses a radio turned back on after a script turned it off.
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    const form = formRef.current;
+    const onChange = (event: Event) => syncScope(event.target);
+    form?.addEventListener("change", onChange);
+    return () => form?.removeEventListener("change", onChange);
+  }, []);
   return (
     <>
       {created && (
@@ -29,7 +52,7 @@ export function KeyForm(props: {
           </div>
         </section>
       )}
-      <form action={formAction} className="card stack" aria-busy={pending}>
+      <form action={formAction} className="card stack" aria-busy={pending} ref={formRef}>
         {props.children}
         <div className="form-actions">
           <button type="submit" disabled={pending}>

@@ -14,10 +14,12 @@ import {
   nextStart,
   type StartedApp,
 } from "../../../packages/nextjs/test/helpers/next-app.js";
+import { keyFromSecret, seal } from "../lib/seal.js";
 
 const APP = fileURLToPath(new URL("..", import.meta.url));
 const SHOTS = fileURLToPath(new URL("../screenshots/", import.meta.url));
 const STORE = "user-tokens";
+const SESSION_SECRET = randomBytes(32).toString("base64url");
 
 let vault: TestVault;
 let adminToken: string;
@@ -97,7 +99,7 @@ it("builds with next build", async () => {
 it("manages stores and keys, shows usage and the audit log, and never leaks the admin token", async () => {
   app = await nextStart(APP, {
     COFFER_URL: vault.url,
-    COFFER_DASHBOARD_SECRET: randomBytes(32).toString("base64url"),
+    COFFER_DASHBOARD_SECRET: SESSION_SECRET,
   });
   launched = await launchChromium({ width: 1280, height: 860 });
   browser = launched.context;
@@ -211,6 +213,20 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
   expect(await readerRow.locator('[data-label="Scope"]').textContent()).toBe("All stores");
   expect(await readerRow.locator('[data-label="Access"]').textContent()).toBe("read-only");
 
+  // Ticking a store is enough to scope a key to it (the scope buttons follow the ticks): a key
+  // never gets more stores than the operator picked.
+  await page.getByLabel("Name").fill("ticked");
+  await page.getByRole("checkbox", { name: STORE }).check();
+  expect(await page.getByLabel("Only the selected stores:").isChecked()).toBe(true);
+  await page.getByRole("button", { name: "Create key" }).click();
+  const tickedRow = page.locator("tr[data-key]", { hasText: "ticked" });
+  await tickedRow.waitFor();
+  expect(await tickedRow.locator('[data-label="Scope"]').textContent()).toBe(STORE);
+  // … and "All stores" clears the ticks.
+  await page.getByRole("checkbox", { name: STORE }).check();
+  await page.getByLabel("All stores of the project").check();
+  expect(await page.getByRole("checkbox", { name: STORE }).isChecked()).toBe(false);
+
   // The SDK writes three entries with it; the list counts them.
   const secret = generateSecret();
   const store = await createVault({ url: vault.url, apiKey, secret }).getDataVaultStore(STORE);
@@ -320,6 +336,12 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
   expect(byKey.some((a) => a?.startsWith("entry."))).toBe(true);
 
   // Deleting the store, behind typing its id.
+  // Disabled from the first paint, not only once hydrated (in the server's HTML already).
+  const sessionCookie = (await browser.cookies(base)).map((c) => `${c.name}=${c.value}`).join("; ");
+  const storeHtml = await (
+    await fetch(`${base}/projects/default/stores/${STORE}`, { headers: { cookie: sessionCookie } })
+  ).text();
+  expect(storeHtml).toMatch(/<button type="submit" class="danger needs-js" disabled="">/);
   await page.goto(`${base}/projects/default/stores/${STORE}`);
   const del = page.getByRole("button", { name: "Delete this store" });
   expect(await del.isDisabled()).toBe(true);
@@ -381,6 +403,13 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
   });
   expect(crafted.status).toBe(200);
   expect(crafted.text).toContain("Enter a store id.");
+  // From another site (CSRF), even with the session cookie: a 403 with a code, nothing created.
+  const crossSite = await callAction(base, "createProject", [{ error: null }, "id=x"], {
+    cookie: cookieHeader,
+    origin: "https://evil.example",
+  });
+  expect(crossSite.status).toBe(403);
+  expect(JSON.parse(crossSite.text)).toMatchObject({ error: { code: "CROSS_ORIGIN" } });
   const craftedSignIn = await callAction(base, "signIn", [{ error: null }, 42]);
   expect(craftedSignIn.status).toBe(200);
   expect(craftedSignIn.text).toContain("Enter the admin token.");
@@ -433,5 +462,32 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
     expect(text.includes(adminToken), `admin token in ${url}`).toBe(false);
     expect(text.includes(tokenSecret), `admin token's secret in ${url}`).toBe(false);
     expect(text.includes("token-alice"), `a value in ${url}`).toBe(false);
+  }
+});
+
+it("says the vault is down on the page itself, not with the error page", async () => {
+  // A second dashboard, same session key, whose vault does not answer.
+  const down = await nextStart(APP, {
+    COFFER_URL: "http://127.0.0.1:9",
+    COFFER_DASHBOARD_SECRET: SESSION_SECRET,
+  });
+  try {
+    const sealed = seal(keyFromSecret(SESSION_SECRET), adminToken, Date.now() + 60_000);
+    const cookie = `coffer_dashboard_session=${sealed}`;
+    for (const path of [
+      "/projects",
+      "/projects/default/stores",
+      "/projects/default/stores/renamed-store",
+      "/projects/default/keys",
+      "/projects/default/audit",
+    ]) {
+      const response = await fetch(`${down.url}${path}`, { headers: { cookie } });
+      const html = await response.text();
+      expect(response.status, path).toBe(200);
+      expect(html, path).toContain("did not answer. Is it running?");
+      expect(html.includes(adminToken), path).toBe(false);
+    }
+  } finally {
+    await down.close();
   }
 });

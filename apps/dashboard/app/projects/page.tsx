@@ -2,6 +2,7 @@ import Link from "next/link";
 import { redirect } from "next/navigation";
 import { ActionForm } from "../../components/action-form";
 import { Shell } from "../../components/shell";
+import { orVaultDown } from "../../components/vault-down";
 import { AdminApiError, adminApi, type Project } from "../../lib/admin-api";
 import { dateTime } from "../../lib/format";
 import { requireToken } from "../../lib/session";
@@ -9,7 +10,7 @@ import { createProject } from "../actions";
 
 export const metadata = { title: "Projects" };
 
-export default async function ProjectsPage() {
+async function ProjectsPageContent() {
   const token = await requireToken();
   let projects: Project[];
   try {
@@ -60,4 +61,8 @@ export default async function ProjectsPage() {
       </ActionForm>
     </Shell>
   );
+}
+
+export default async function ProjectsPage() {
+  return orVaultDown(() => ProjectsPageContent());
 }

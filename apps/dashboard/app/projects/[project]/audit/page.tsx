@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { Shell } from "../../../../components/shell";
+import { orVaultDown } from "../../../../components/vault-down";
 import { dateTime, ID_PATTERN, KEY_ID_PATTERN } from "../../../../lib/format";
 import { loadProject } from "../../../../lib/project";
 
@@ -22,7 +23,7 @@ const LIMIT = 100;
 
 type Query = { store?: string; action?: string; key?: string; before?: string };
 
-export default async function AuditPage(props: {
+async function AuditPageContent(props: {
   params: Promise<{ project: string }>;
   searchParams: Promise<Query>;
 }) {
@@ -146,4 +147,11 @@ export default async function AuditPage(props: {
       )}
     </Shell>
   );
+}
+
+export default async function AuditPage(props: {
+  params: Promise<{ project: string }>;
+  searchParams: Promise<Query>;
+}) {
+  return orVaultDown(() => AuditPageContent(props));
 }

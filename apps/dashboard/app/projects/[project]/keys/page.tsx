@@ -1,5 +1,6 @@
 import { KeyForm } from "../../../../components/key-form";
 import { Shell } from "../../../../components/shell";
+import { orVaultDown } from "../../../../components/vault-down";
 import type { ApiKey } from "../../../../lib/admin-api";
 import { dateTime, KEY_ID_PATTERN } from "../../../../lib/format";
 import { loadProject } from "../../../../lib/project";
@@ -9,7 +10,7 @@ export const metadata = { title: "API keys" };
 
 const scope = (key: ApiKey) => (key.storeIds === null ? "All stores" : key.storeIds.join(", "));
 
-export default async function KeysPage(props: {
+async function KeysPageContent(props: {
   params: Promise<{ project: string }>;
   searchParams: Promise<{ revoked?: string; error?: string }>;
 }) {
@@ -148,4 +149,11 @@ export default async function KeysPage(props: {
       )}
     </Shell>
   );
+}
+
+export default async function KeysPage(props: {
+  params: Promise<{ project: string }>;
+  searchParams: Promise<{ revoked?: string; error?: string }>;
+}) {
+  return orVaultDown(() => KeysPageContent(props));
 }

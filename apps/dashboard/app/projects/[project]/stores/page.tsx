@@ -1,13 +1,14 @@
 import Link from "next/link";
 import { ActionForm } from "../../../../components/action-form";
 import { Shell } from "../../../../components/shell";
+import { orVaultDown } from "../../../../components/vault-down";
 import { dateTime, humanBytes, ID_PATTERN } from "../../../../lib/format";
 import { loadProject } from "../../../../lib/project";
 import { createStore } from "../../../actions";
 
 export const metadata = { title: "Stores" };
 
-export default async function StoresPage(props: {
+async function StoresPageContent(props: {
   params: Promise<{ project: string }>;
   searchParams: Promise<{ deleted?: string }>;
 }) {
@@ -106,4 +107,11 @@ export default async function StoresPage(props: {
       </ActionForm>
     </Shell>
   );
+}
+
+export default async function StoresPage(props: {
+  params: Promise<{ project: string }>;
+  searchParams: Promise<{ deleted?: string }>;
+}) {
+  return orVaultDown(() => StoresPageContent(props));
 }

@@ -5,6 +5,7 @@ import { ConfirmDelete } from "../../../../../components/confirm-delete";
 import { Shell } from "../../../../../components/shell";
 import { Snippets } from "../../../../../components/snippets";
 import { UsageChart } from "../../../../../components/usage-chart";
+import { orVaultDown } from "../../../../../components/vault-down";
 import { dateTime, humanBytes, ID_PATTERN, lastDays } from "../../../../../lib/format";
 import { loadProject } from "../../../../../lib/project";
 import { deleteStore, renameStore } from "../../../../actions";
@@ -15,9 +16,7 @@ export async function generateMetadata(props: { params: Promise<{ store: string 
   return { title: `Store ${(await props.params).store}` };
 }
 
-export default async function StorePage(props: {
-  params: Promise<{ project: string; store: string }>;
-}) {
+async function StorePageContent(props: { params: Promise<{ project: string; store: string }> }) {
   const { project, store: storeId } = await props.params;
   if (!ID_PATTERN.test(storeId)) notFound();
   const { api, projects } = await loadProject(project);
@@ -94,4 +93,10 @@ export default async function StorePage(props: {
       </section>
     </Shell>
   );
+}
+
+export default async function StorePage(props: {
+  params: Promise<{ project: string; store: string }>;
+}) {
+  return orVaultDown(() => StorePageContent(props));
 }
