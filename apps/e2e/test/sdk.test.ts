@@ -15,7 +15,7 @@ import {
 } from "@coffer/core";
 import { type Engine, startVault, type TestVault } from "@coffer/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gate, networkError, tapFetch } from "./helpers/fetch.js";
+import { holdFetch, networkError, tapFetch } from "./helpers/fetch.js";
 
 const MiB = 1024 * 1024;
 
@@ -961,39 +961,27 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     await (await vaultWith({ secret: secretA }).getDataVaultStore(storeId)).setValue("k", "old");
 
     // Process 1 reads k (under A) and is about to move it under B …
-    const moveSent = gate();
-    const releaseMove = gate();
+    const move = holdFetch((call) => call.path.endsWith("/entries/move"));
     const reader = await vaultWith({
       secret: secretB,
       previousSecrets: [secretA],
-      fetch: tapFetch(async (call, next) => {
-        if (!call.path.endsWith("/entries/move")) return next();
-        moveSent.open();
-        await releaseMove.promise;
-        return next();
-      }).fetch,
+      fetch: move.fetch,
     }).getDataVaultStore(storeId);
     // … while process 2 writes a new value: PUT under B, then DELETE of the A entry.
-    const deleteSent = gate();
-    const releaseDelete = gate();
+    const del = holdFetch((call) => call.method === "DELETE");
     const writer = await vaultWith({
       secret: secretB,
       previousSecrets: [secretA],
-      fetch: tapFetch(async (call, next) => {
-        if (call.method !== "DELETE") return next();
-        deleteSent.open();
-        await releaseDelete.promise;
-        return next();
-      }).fetch,
+      fetch: del.fetch,
     }).getDataVaultStore(storeId);
 
     const reading = reader.getValue("k");
-    await within(moveSent.promise, "the reader's move");
+    await within(move.sent, "the reader's move");
     const writing = writer.setValue("k", "new");
-    await within(deleteSent.promise, "the writer's delete"); // the new value is under B now
-    releaseMove.open();
+    await within(del.sent, "the writer's delete"); // the new value is under B now
+    move.release();
     expect(await reading).toBe("old"); // it read before the write: fine
-    releaseDelete.open();
+    del.release();
     await writing;
 
     const onlyB = await vaultWith({ secret: secretB }).getDataVaultStore(storeId);
@@ -1011,27 +999,21 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     const underA = await createSealer({ secret: secretA }).blindKey(storeId, "k");
 
     // Process 1 deletes k (it holds B and A): its DELETE of the entry under A is held …
-    const deleteSent = gate();
-    const releaseDelete = gate();
+    const del = holdFetch((call) => call.method === "DELETE" && call.path.includes(underA));
     const deleter = await vaultWith({
       secret: secretB,
       previousSecrets: [secretA],
-      fetch: tapFetch(async (call, next) => {
-        if (call.method !== "DELETE" || !call.path.includes(underA)) return next();
-        deleteSent.open();
-        await releaseDelete.promise;
-        return next();
-      }).fetch,
+      fetch: del.fetch,
     }).getDataVaultStore(storeId);
     const reader = await vaultWith({
       secret: secretB,
       previousSecrets: [secretA],
     }).getDataVaultStore(storeId);
     const deleting = deleter.deleteValue("k");
-    await within(deleteSent.promise, "the deleter's DELETE under A");
+    await within(del.sent, "the deleter's DELETE under A");
     // … while process 2 reads k and moves it under B (done before the read returns).
     expect(await reader.getValue("k")).toBe("v");
-    releaseDelete.open();
+    del.release();
 
     expect(await deleting).toBe(true);
     expect(await reader.getValue("k")).toBeNull();

@@ -54,3 +54,24 @@ export function gate(): { promise: Promise<void>; open: () => void } {
   });
   return { promise, open };
 }
+
+export interface HeldFetch {
+  fetch: typeof fetch;
+  /** Settles when the first matching call has been made (and is being held). */
+  sent: Promise<void>;
+  /** Lets the held calls through. */
+  release: () => void;
+}
+
+/** A fetch that holds every call `matches` picks until `release()`; the others go straight on. */
+export function holdFetch(matches: (call: FetchCall) => boolean): HeldFetch {
+  const sent = gate();
+  const released = gate();
+  const { fetch } = tapFetch(async (call, next) => {
+    if (!matches(call)) return next();
+    sent.open();
+    await released.promise;
+    return next();
+  });
+  return { fetch, sent: sent.promise, release: released.open };
+}
