@@ -157,13 +157,15 @@ export function buildCli(io: CliIo = processIo): Command {
 /** Runs `coffer-server` with process.argv-style arguments; sets the exit code, never exits. */
 export async function runCli(argv: string[], io: CliIo = processIo): Promise<void> {
   const { program, state } = createCli(io);
+  // Known before parsing, so that a usage error is printed once, in the form the caller asked for.
+  state.usageErrorsAsJson = argv.includes("--json") || jsonFromEnv();
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    // Commander already printed its own message (usage errors, --help, --version); a script that
-    // asked for JSON also gets the usage error as JSON.
+    // Commander already printed its own message (usage errors, --help, --version), except a usage
+    // error for a script that asked for JSON: that one is printed here, as JSON, on stdout.
     if (error instanceof CommanderError) {
-      if (error.exitCode !== 0 && (argv.includes("--json") || jsonFromEnv())) {
+      if (error.exitCode !== 0 && state.usageErrorsAsJson) {
         const message = error.message.replace(/^error: /, "");
         io.stdout(`${JSON.stringify({ error: { code: "INVALID_ARGUMENT", message } })}\n`);
       }
@@ -206,14 +208,20 @@ function describeError(error: unknown): { code: string | undefined; message: str
 }
 
 function createCli(io: CliIo) {
-  const state = { json: false, logLevel: "info" as string };
+  const state = { json: false, logLevel: "info" as string, usageErrorsAsJson: false };
   const program = new Command("coffer-server")
     .description(
       "The Coffer vault service: run it, and manage projects, stores, API keys and backups.",
     )
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (message, write) => {
+        if (!state.usageErrorsAsJson) write(message);
+      },
+    })
     .configureHelp({ showGlobalOptions: true })
     .addOption(
       new Option(

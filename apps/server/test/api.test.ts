@@ -738,7 +738,14 @@ describe.each<Engine>(["sqlite", "postgres"])("vault API on %s", (engine) => {
         expect.arrayContaining([
           "/v1/stores/{store}/entries/{blindedId}",
           "/v1/admin/projects/{project}/keys",
+          "/healthz",
+          "/metrics",
         ]),
+      );
+      // Every route documents the error shape for every status it can answer with.
+      const put = openapi.body.paths["/v1/stores/{store}/entries/{blindedId}"].put;
+      expect(Object.keys(put.responses)).toEqual(
+        expect.arrayContaining(["200", "400", "401", "409", "413", "415", "429", "500", "503"]),
       );
     });
 

@@ -454,6 +454,7 @@ describe("projects, stores and API keys", () => {
     expect(unknownJson.json()).toEqual({
       error: { code: "INVALID_ARGUMENT", message: "unknown option '--bogus'" },
     });
+    expect(unknownJson.stderr).toBe("");
     const noArg = await cli("store", "delete");
     expect(noArg.code).toBe(1);
     expect(noArg.stderr).toContain("missing required argument 'id'");

@@ -77,6 +77,33 @@ describe("client errors on the socket", () => {
     expect(text).toMatch(/x-coffer-error: INVALID_REQUEST/i);
   });
 
+  it("counts and logs a request the router refuses, once, without the raw URL", async () => {
+    const unmatched = async () => {
+      const text = await (await fetch(`${vault.url}/metrics`)).text();
+      const sample =
+        /coffer_http_requests_total\{method="GET",route="unmatched",status="400"\} (\d+)/;
+      return Number(sample.exec(text)?.[1] ?? 0);
+    };
+    const before = await unmatched();
+    const secret = "coffer_key_zzzzzzzzzzzz_secretsecretsecret";
+    await rawExchange(
+      vault.url,
+      `GET /v1/stores/a%zz?apiKey=${secret} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+    );
+    expect(await unmatched()).toBe(before + 1);
+    const line = vault
+      .logs()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .find((l) => l.msg === "request" && l.status === 400 && l.route === "unmatched");
+    expect(line).toMatchObject({
+      method: "GET",
+      url: expect.stringMatching(/^\/v1\/stores\/a%zz/),
+    });
+    expect(vault.logs()).not.toContain(secret);
+  });
+
   it("answers CONNECT instead of dropping the connection", async () => {
     const { text } = await rawExchange(
       vault.url,

@@ -3,12 +3,18 @@
 
 import { CofferError, ERROR_STATUS, isCofferError, isCofferErrorCode } from "@coffer/core";
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
 import { maxEnvelopeBytes, type ServerConfig } from "../config.js";
 import type { Vault } from "../vault.js";
 import { adminRoutes } from "./admin-routes.js";
 import { dataRoutes } from "./data-routes.js";
+import { HealthBody } from "./schemas.js";
 
 export interface AppOptions {
   vault: Vault;
@@ -87,6 +93,46 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { vault, config } = options;
   // Sockets whose latest request has been answered: a client error after that gets no response.
   const answered = new WeakSet<object>();
+
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: "coffer_" });
+  const requests = new Counter({
+    name: "coffer_http_requests_total",
+    help: "HTTP requests by route and status",
+    labelNames: ["method", "route", "status"] as const,
+    registers: [metrics],
+  });
+  const latency = new Histogram({
+    name: "coffer_http_request_duration_seconds",
+    help: "HTTP request latency by route",
+    labelNames: ["method", "route"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [metrics],
+  });
+
+  /** One metric sample and one log line per request, with only the safe fields. */
+  const recordRequest = (
+    request: FastifyRequest,
+    status: number,
+    elapsedMs: number,
+    matched: string | undefined,
+  ): void => {
+    const route = matched ?? "unmatched";
+    requests.inc({ method: request.method, route, status });
+    latency.observe({ method: request.method, route }, elapsedMs / 1000);
+    const level = status >= 500 ? "error" : "info";
+    // Pino's isLevelEnabled (missing from Fastify's logger type): no log object when it is dropped.
+    if (
+      (request.log as { isLevelEnabled?(l: string): boolean }).isLevelEnabled?.(level) === false
+    ) {
+      return;
+    }
+    const ms = Math.round(elapsedMs * 100) / 100;
+    request.log[level](
+      { method: request.method, url: redactUrl(request.url), route, status, ms },
+      "request",
+    );
+  };
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -113,7 +159,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       },
     },
     // A URL the router cannot decode or a path parameter over its length: the API's error shape.
-    frameworkErrors: (error, _request, reply) => {
+    // Fastify runs no hooks for these, so they are counted and logged here.
+    frameworkErrors: (error, request, reply) => {
       const status = error.statusCode === 414 ? 414 : 400;
       const coffer = new CofferError("INVALID_REQUEST", error.message, { status });
       // The reply's generic types know only route schemas; this one is untyped on purpose.
@@ -121,6 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         code(n: number): { header(k: string, v: string): { send(body: unknown): unknown } };
       };
       untyped.code(status).header("x-coffer-error", coffer.code).send({ error: coffer.toJSON() });
+      recordRequest(request, status, reply.elapsedTime, undefined);
     },
     // Requests that arrive while stopping get 503 from the hook below, in the API's error shape
     // (Fastify's own 503 has no code, which clients branch on).
@@ -158,22 +206,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
   });
 
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics, prefix: "coffer_" });
-  const requests = new Counter({
-    name: "coffer_http_requests_total",
-    help: "HTTP requests by route and status",
-    labelNames: ["method", "route", "status"] as const,
-    registers: [metrics],
-  });
-  const latency = new Histogram({
-    name: "coffer_http_request_duration_seconds",
-    help: "HTTP request latency by route",
-    labelNames: ["method", "route"] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
-    registers: [metrics],
-  });
-
   // Server-only: a browser announces itself with these headers; refuse before parsing anything.
   app.addHook("onRequest", async (request) => {
     answered.delete(request.raw.socket);
@@ -205,21 +237,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addHook("onResponse", async (request, reply) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    requests.inc({ method: request.method, route, status: reply.statusCode });
-    latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    const level = reply.statusCode >= 500 ? "error" : "info";
-    // Pino's isLevelEnabled (missing from Fastify's logger type): no log object when it is dropped.
-    if (
-      (request.log as { isLevelEnabled?(l: string): boolean }).isLevelEnabled?.(level) === false
-    ) {
-      return;
-    }
-    const ms = Math.round(reply.elapsedTime * 100) / 100;
-    request.log[level](
-      { method: request.method, url: redactUrl(request.url), route, status: reply.statusCode, ms },
-      "request",
-    );
+    recordRequest(request, reply.statusCode, reply.elapsedTime, request.routeOptions.url);
   });
 
   app.setErrorHandler(async (error: FastifyError | CofferError, request, reply) => {
@@ -267,21 +285,37 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
 
-  app.get("/healthz", { schema: { hide: true } }, async (_request, reply) => {
-    try {
-      await vault.storage.ping();
-      return { status: "ok", engine: vault.storage.engine };
-    } catch {
-      return reply
-        .code(503)
-        .header("x-coffer-error", "SERVICE_UNAVAILABLE")
-        .send({ status: "unavailable", engine: vault.storage.engine });
-    }
-  });
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) =>
-    reply.header("content-type", metrics.contentType).send(await metrics.metrics()),
+  const operations = { tags: ["operations"], security: [] };
+  app.get(
+    "/healthz",
+    {
+      schema: {
+        ...operations,
+        summary: "Liveness and database reachability (no credentials needed)",
+        response: { 200: HealthBody, 503: HealthBody },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await vault.storage.ping();
+        return { status: "ok", engine: vault.storage.engine };
+      } catch {
+        return reply
+          .code(503)
+          .header("x-coffer-error", "SERVICE_UNAVAILABLE")
+          .send({ status: "unavailable", engine: vault.storage.engine });
+      }
+    },
   );
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    "/metrics",
+    { schema: { ...operations, summary: "Prometheus metrics (text exposition format)" } },
+    async (_request, reply) =>
+      reply.header("content-type", metrics.contentType).send(await metrics.metrics()),
+  );
+  app.get("/openapi.json", { schema: { ...operations, summary: "This document" } }, async () =>
+    app.swagger(),
+  );
 
   await app.register(dataRoutes, {
     vault,

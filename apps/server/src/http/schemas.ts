@@ -87,13 +87,24 @@ export const ApiKeyBody = strict({
   revokedAt: Type.Union([Timestamp, Type.Null()]),
 });
 
+/** Every error any route can answer, each in the one error shape (408, 414 and 431 come from the socket). */
 export const errorResponses = {
   400: ErrorBody,
   401: ErrorBody,
   403: ErrorBody,
   404: ErrorBody,
+  408: ErrorBody,
   409: ErrorBody,
   413: ErrorBody,
+  414: ErrorBody,
+  415: ErrorBody,
   429: ErrorBody,
+  431: ErrorBody,
+  500: ErrorBody,
   503: ErrorBody,
 };
+
+export const HealthBody = strict({
+  status: Type.Union([Type.Literal("ok"), Type.Literal("unavailable")]),
+  engine: Type.Union([Type.Literal("sqlite"), Type.Literal("postgres")]),
+});
