@@ -114,12 +114,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const recordRequest = (
     request: FastifyRequest,
     status: number,
-    elapsedMs: number,
+    elapsedMs: number | undefined,
     matched: string | undefined,
   ): void => {
     const route = matched ?? "unmatched";
     requests.inc({ method: request.method, route, status });
-    latency.observe({ method: request.method, route }, elapsedMs / 1000);
+    if (elapsedMs !== undefined)
+      latency.observe({ method: request.method, route }, elapsedMs / 1000);
     const level = status >= 500 ? "error" : "info";
     // Pino's isLevelEnabled (missing from Fastify's logger type): no log object when it is dropped.
     if (
@@ -127,7 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ) {
       return;
     }
-    const ms = Math.round(elapsedMs * 100) / 100;
+    const ms = elapsedMs === undefined ? undefined : Math.round(elapsedMs * 100) / 100;
     request.log[level](
       { method: request.method, url: redactUrl(request.url), route, status, ms },
       "request",
@@ -168,7 +169,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         code(n: number): { header(k: string, v: string): { send(body: unknown): unknown } };
       };
       untyped.code(status).header("x-coffer-error", coffer.code).send({ error: coffer.toJSON() });
-      recordRequest(request, status, reply.elapsedTime, undefined);
+      // Refused before Fastify started the reply's clock: no latency to report.
+      recordRequest(request, status, undefined, undefined);
     },
     // Requests that arrive while stopping get 503 from the hook below, in the API's error shape
     // (Fastify's own 503 has no code, which clients branch on).
