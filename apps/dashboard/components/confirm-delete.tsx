@@ -4,7 +4,7 @@
 // server's check alone holds.
 import { useActionState, useState } from "react";
 import type { FormState } from "../app/actions";
-import { FormMessage } from "./action-form";
+import { FormMessage, useKeptForm } from "./action-form";
 
 export function ConfirmDelete(props: {
   storeId: string;
@@ -12,8 +12,9 @@ export function ConfirmDelete(props: {
 }) {
   const [typed, setTyped] = useState("");
   const [state, formAction, pending] = useActionState(props.action, { error: null });
+  const kept = useKeptForm(formAction, state);
   return (
-    <form action={formAction} className="stack">
+    <form action={formAction} className="stack" ref={kept.ref} onSubmit={kept.onSubmit}>
       <label htmlFor="confirm-delete">
         Type <code>{props.storeId}</code> to confirm
       </label>

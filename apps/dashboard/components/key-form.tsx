@@ -1,9 +1,9 @@
 "use client";
 // Creating an API key: the new key comes back in the action's answer, is shown here once with a
 // copy button, and is gone on the next visit (the vault keeps only its hash).
-import { type ReactNode, useActionState, useEffect, useRef } from "react";
+import { type ReactNode, useActionState, useEffect } from "react";
 import type { KeyFormState } from "../app/actions";
-import { FormMessage } from "./action-form";
+import { FormMessage, useKeptForm } from "./action-form";
 import { CopyButton } from "./copy-button";
 
 /** Ticking a store selects "only the selected stores"; "all stores" clears the ticks. */
@@ -27,14 +27,14 @@ export function KeyForm(props: {
 }) {
   const [state, formAction, pending] = useActionState(props.action, { error: null });
   const created = state.created;
+  const { ref: formRef, onSubmit } = useKeptForm(formAction, state);
   // A native listener: React's onChange misses a radio turned back on after a script turned it off.
-  const formRef = useRef<HTMLFormElement>(null);
   useEffect(() => {
     const form = formRef.current;
     const onChange = (event: Event) => syncScope(event.target);
     form?.addEventListener("change", onChange);
     return () => form?.removeEventListener("change", onChange);
-  }, []);
+  }, [formRef]);
   return (
     <>
       {created && (
@@ -52,7 +52,13 @@ export function KeyForm(props: {
           </div>
         </section>
       )}
-      <form action={formAction} className="card stack" aria-busy={pending} ref={formRef}>
+      <form
+        action={formAction}
+        className="card stack"
+        aria-busy={pending}
+        ref={formRef}
+        onSubmit={onSubmit}
+      >
         {props.children}
         <div className="form-actions">
           <button type="submit" disabled={pending}>

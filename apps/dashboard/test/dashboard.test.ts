@@ -358,6 +358,9 @@ it("manages stores and keys, shows usage and the audit log, and never leaks the 
   await page.getByLabel("Display name", { exact: true }).fill("After the rename");
   await page.getByRole("button", { name: "Rename" }).click();
   await expect.poll(() => page.locator("h1").textContent()).toBe("After the rename");
+  expect(await page.getByLabel("Display name", { exact: true }).inputValue()).toBe(
+    "After the rename",
+  );
   await page.goto(`${base}/projects/default/stores`);
   expect(await page.locator('tr[data-store="renamed-store"]').textContent()).toContain(
     "After the rename",
@@ -490,4 +493,64 @@ it("says the vault is down on the page itself, not with the error page", async (
   } finally {
     await down.close();
   }
+});
+
+it("keeps what was typed when a form is refused, and fits the longest ids on a phone", async () => {
+  const page = await browser.newPage();
+  const base = app.url;
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  await page.goto(base);
+  await page.getByLabel("Admin token").fill(adminToken);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${base}/projects`);
+
+  // A refused id stays in its field, next to the name typed with it, to be corrected.
+  const LONG = `${"tokens_".repeat(9)}1`; // 64 characters, none a line-break opportunity
+  await page.goto(`${base}/projects/default/stores`);
+  await page.getByLabel("Store id").fill(LONG.toUpperCase());
+  await page.getByLabel("Display name (optional)").fill("The longest id");
+  await page.getByRole("button", { name: "Create store" }).click();
+  await expect
+    .poll(() => page.locator("p.error:not([hidden])").textContent())
+    .toMatch(/not a valid store id/);
+  expect(await page.getByLabel("Store id").inputValue()).toBe(LONG.toUpperCase());
+  expect(await page.getByLabel("Display name (optional)").inputValue()).toBe("The longest id");
+  // Corrected, it is created, and the form empties for the next store.
+  await page.getByLabel("Store id").fill(LONG);
+  await page.getByRole("button", { name: "Create store" }).click();
+  await page.locator(`tr[data-store="${LONG}"]`).waitFor();
+  await expect.poll(() => page.getByLabel("Store id").inputValue()).toBe("");
+  expect(await page.getByLabel("Display name (optional)").inputValue()).toBe("");
+
+  // The key form keeps its name and scope after a refusal too, and empties after a success.
+  await page.goto(`${base}/projects/default/keys`);
+  await page.getByLabel("Name", { exact: true }).fill("kept");
+  await page.getByLabel("Read only").check();
+  await page.getByLabel("Only the selected stores:").check();
+  await page.getByRole("button", { name: "Create key" }).click();
+  await expect
+    .poll(() => page.locator("p.error:not([hidden])").textContent())
+    .toMatch(/Select at least one store/);
+  expect(await page.getByLabel("Name", { exact: true }).inputValue()).toBe("kept");
+  expect(await page.getByLabel("Read only").isChecked()).toBe(true);
+  expect(await page.getByLabel("Only the selected stores:").isChecked()).toBe(true);
+  await page.getByRole("checkbox", { name: LONG }).check();
+  await page.getByRole("button", { name: "Create key" }).click();
+  await page.locator("#new-api-key").waitFor();
+  await expect.poll(() => page.getByLabel("Name", { exact: true }).inputValue()).toBe("");
+  expect(await page.getByLabel("Read only").isChecked()).toBe(false);
+
+  // The longest id (no hyphen to break at) scrolls no page sideways on a phone.
+  await page.setViewportSize({ width: 375, height: 812 });
+  for (const path of ["stores", `stores/${LONG}`, "keys", `audit?store=${LONG}`]) {
+    await page.goto(`${base}/projects/default/${path}`);
+    expect(await noOverflow(page), path).toBe(true);
+  }
+
+  // A store URL that is not a store id does not put its words in the page title either.
+  await page.goto(`${base}/projects/default/stores/Call%20555-0100%20now`);
+  expect(await page.title()).not.toContain("555");
+  expect(problems).toEqual([]);
+  await page.close();
 });

@@ -13,7 +13,9 @@ import { deleteStore, renameStore } from "../../../../actions";
 const DAYS = 14;
 
 export async function generateMetadata(props: { params: Promise<{ store: string }> }) {
-  return { title: `Store ${(await props.params).store}` };
+  const { store } = await props.params;
+  // Named only if it is a store id: a crafted link cannot put other words in the title.
+  return { title: ID_PATTERN.test(store) ? `Store ${store}` : "Store" };
 }
 
 async function StorePageContent(props: { params: Promise<{ project: string; store: string }> }) {
