@@ -1,5 +1,5 @@
 // CofferErrors become the JSON answer core defines; anything else goes on to the next handler.
-import { type CofferError, cofferErrorResponse } from "@coffer/core";
+import { CofferError, cofferErrorResponse } from "@coffer/core";
 import type { ErrorRequestHandler, Request } from "express";
 
 export interface CofferErrorHandlerOptions {
@@ -24,6 +24,17 @@ export interface CofferErrorHandlerOptions {
  * ```
  */
 export function cofferErrorHandler(options: CofferErrorHandlerOptions = {}): ErrorRequestHandler {
+  // Checked now: a bad logger found on the first 5xx would lose that answer to a TypeError.
+  if (
+    typeof options !== "object" ||
+    options === null ||
+    (options.onServerError !== undefined && typeof options.onServerError !== "function")
+  ) {
+    throw new CofferError(
+      "INVALID_ARGUMENT",
+      "cofferErrorHandler takes { onServerError?: (error, req) => void }, or nothing.",
+    );
+  }
   const onServerError = options.onServerError ?? ((error) => console.error(error));
   return (error, req, res, next) => {
     const response = res.headersSent ? undefined : cofferErrorResponse(error);

@@ -213,6 +213,12 @@ describe("configuration errors surface when the middleware is created", () => {
     }
   });
 
+  it("cofferErrorHandler options that are unusable: INVALID_ARGUMENT now, not a TypeError on a 5xx", () => {
+    for (const options of [null, 42, { onServerError: "console.error" }]) {
+      expect(thrown(() => cofferErrorHandler(options as never)).code).toBe("INVALID_ARGUMENT");
+    }
+  });
+
   it("a vault option that is not a vault: INVALID_ARGUMENT now, not a TypeError per request", () => {
     for (const vault of [null, 5, "vault", {}, { getDataVaultStore: "no" }]) {
       expect(thrown(() => cofferMiddleware({ vault } as never)).code).toBe("INVALID_ARGUMENT");

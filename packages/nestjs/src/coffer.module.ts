@@ -51,7 +51,11 @@ export class CofferModule {
    * ```
    */
   static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    if (typeof options !== "object" || options === null) {
+    if (
+      typeof options !== "object" ||
+      options === null ||
+      !(options.useFactory || options.useClass || options.useExisting)
+    ) {
       throw invalid(
         "CofferModule.forRootAsync takes { useFactory, inject? } (or useClass, useExisting).",
       );

@@ -1,4 +1,10 @@
-import { createVault, type DataVaultStore, type Vault, vaultOptionsFromEnv } from "@coffer/core";
+import {
+  CofferError,
+  createVault,
+  type DataVaultStore,
+  type Vault,
+  vaultOptionsFromEnv,
+} from "@coffer/core";
 import type { CofferModuleOptions } from "./coffer.module-definition.js";
 
 /**
@@ -22,6 +28,13 @@ export class CofferService implements Vault {
 
   /** Options left out are read from `process.env`; a missing variable throws INVALID_ARGUMENT. */
   constructor(options: CofferModuleOptions = {}) {
+    // What forRootAsync's factory returned, unchecked by Nest: say so rather than a TypeError.
+    if (typeof options !== "object" || options === null) {
+      throw new CofferError(
+        "INVALID_ARGUMENT",
+        "CofferModule's options (from forRoot, or forRootAsync's factory) must be an object.",
+      );
+    }
     this.#vault = createVault(vaultOptionsFromEnv(process.env, options));
   }
 

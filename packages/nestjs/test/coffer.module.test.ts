@@ -107,6 +107,16 @@ describe("forRootAsync", () => {
     expect(await roundTrip(app.get(CofferService), "class")).toBe("value of class");
     await app.close();
   });
+
+  it("fails startup with INVALID_ARGUMENT when the factory gives no options object", async () => {
+    for (const options of [null, 42, "secret"]) {
+      await expect(
+        Test.createTestingModule({
+          imports: [CofferModule.forRootAsync({ useFactory: () => options as never })],
+        }).compile(),
+      ).rejects.toMatchObject({ name: "CofferError", code: "INVALID_ARGUMENT" });
+    }
+  });
 });
 
 describe("isGlobal", () => {
@@ -168,6 +178,7 @@ it("arguments of the wrong type are INVALID_ARGUMENT, not a TypeError", () => {
   for (const call of [
     () => CofferModule.forRoot(null as never),
     () => CofferModule.forRootAsync(null as never),
+    () => CofferModule.forRootAsync({ inject: [ConfigService] } as never),
     () => CofferModule.forFeature("oauth-tokens" as never),
   ]) {
     expect(call).toThrow(

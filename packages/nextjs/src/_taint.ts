@@ -6,6 +6,11 @@ import * as React from "react";
 
 type TaintUniqueValue = (message: string, lifetime: object, value: string) => void;
 
+// Looked up on the namespace as a value, not as a named import: webpack fails the build on an
+// import that a module does not export, which stable React's builds (the edge runtime's, and
+// every one without `experimental.taint`) do not.
+const react = React as { experimental_taintUniqueValue?: TaintUniqueValue };
+
 const MESSAGE =
   "A Coffer credential (COFFER_API_KEY, COFFER_SECRET or COFFER_PREVIOUS_SECRETS) was about to be sent to the client. Keep it on the server.";
 
@@ -18,8 +23,7 @@ export function taintSecrets(
   values: readonly string[],
   seen: WeakSet<object>,
 ): void {
-  const taint = (React as { experimental_taintUniqueValue?: TaintUniqueValue })
-    .experimental_taintUniqueValue;
+  const taint = react.experimental_taintUniqueValue;
   if (typeof taint !== "function" || seen.has(taint)) return;
   seen.add(taint);
   for (const value of values) taint(MESSAGE, lifetime, value);

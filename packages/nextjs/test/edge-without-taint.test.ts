@@ -1,0 +1,51 @@
+// Without `experimental.taint` Next bundles stable React, which has no taint API: middleware (the
+// edge runtime) and server components must still build, with Turbopack and with webpack (which
+// fails a build on an import a module does not export), and run. No edge route handler here:
+// under this package's "type": "module", `next build --webpack` fails on one with or without
+// Coffer (see README.md).
+import { fileURLToPath } from "node:url";
+import { createVault, generateSecret } from "@coffer/core";
+import { startVault, type TestVault } from "@coffer/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nextBuild, nextStart, type StartedApp } from "./helpers/next-app.js";
+
+const APP = fileURLToPath(new URL("fixtures/edge-without-taint", import.meta.url));
+const GREETING = "hello from the vault";
+let vault: TestVault;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  vault = await startVault("sqlite");
+  await vault.createStore("fixture");
+  env = {
+    COFFER_URL: vault.url,
+    COFFER_API_KEY: await vault.createApiKey(),
+    COFFER_SECRET: generateSecret(),
+  };
+  const store = await createVault({
+    url: vault.url,
+    apiKey: env.COFFER_API_KEY as string,
+    secret: env.COFFER_SECRET as string,
+  }).getDataVaultStore("fixture");
+  await store.setValue("greeting", GREETING);
+});
+afterAll(() => vault?.close());
+
+describe.each([
+  ["Turbopack", false],
+  ["webpack", true],
+])("next build with %s", (bundler, webpack) => {
+  let app: StartedApp | undefined;
+  afterAll(() => app?.close());
+
+  it("builds, and middleware and a server component read the vault", async () => {
+    const build = await nextBuild(APP, { webpack });
+    console.info(`${bundler} build of edge-without-taint: exit ${build.code}, ${build.ms} ms`);
+    expect(build.output).not.toContain("experimental_taintUniqueValue");
+    expect(build.code, build.output).toBe(0);
+    app = await nextStart(APP, env);
+    const response = await fetch(`${app.url}/middleware`);
+    expect(await response.json()).toEqual({ runtime: "string", value: GREETING });
+    expect(await (await fetch(app.url)).text()).toContain(`<p id="value">${GREETING}</p>`);
+  });
+});
