@@ -68,6 +68,12 @@ describe.each(PACKAGES)("%s", (pkg, name) => {
     expect(await failureOf(bundle(pkg, { platform: "browser" }))).toContain(REFUSAL);
   });
 
+  // A web worker runs in the browser too: webpack's "webworker" target resolves "worker" first.
+  it("fails a web worker bundle (conditions worker, browser), naming why", async () => {
+    const worker = bundle(pkg, { platform: "neutral", conditions: ["worker", "browser"] });
+    expect(await failureOf(worker)).toContain(REFUSAL);
+  });
+
   // Named imports once failed with only `"getVault" is not exported by browser.js`: browser.js
   // re-exports the missing module so that bundlers resolve it, and say why, first.
   it.each([

@@ -13,7 +13,7 @@ async function bundleCore(): Promise<string> {
     format: "iife",
     globalName: "coffer",
     platform: "neutral",
-    conditions: ["edge-light", "worker", "import"],
+    conditions: ["edge-light", "import"],
     mainFields: ["module", "main"],
     logLevel: "silent",
   });

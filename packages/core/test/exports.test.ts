@@ -42,10 +42,12 @@ it("keeps browsers out: no condition a browser bundle would resolve to real code
   );
   expect(pkg.files).toContain("browser.js");
   // …and comes after the edge runtimes' conditions, which must win in edge bundles.
-  for (const edge of ["edge-light", "workerd", "worker"]) {
+  for (const edge of ["edge-light", "workerd"]) {
     expect(conditions.indexOf(edge)).toBeLessThan(conditions.indexOf("browser"));
   }
   expect(conditions).toEqual(expect.arrayContaining(["types", "node", "edge-light", "workerd"]));
+  // "worker" alone is a web worker's (webpack's webworker target): a browser, so it gets nothing.
+  expect(conditions).not.toContain("worker");
   expect(pkg.sideEffects).toBe(false);
   expect(pkg.type).toBe("module");
 });

@@ -36,15 +36,7 @@ it("keeps browsers out: the edge runtimes win over 'browser', which fails the bu
   expect(Object.keys(pkg.exports)).toEqual([".", "./pages", "./package.json"]);
   for (const entry of [pkg.exports["."], pkg.exports["./pages"]]) {
     const conditions = Object.keys(entry);
-    expect(conditions).toEqual([
-      "dev-source",
-      "types",
-      "edge-light",
-      "workerd",
-      "worker",
-      "browser",
-      "node",
-    ]);
+    expect(conditions).toEqual(["dev-source", "types", "edge-light", "workerd", "browser", "node"]);
     expect(entry.browser).toBe("./browser.js");
   }
   expect(readFileSync(new URL("browser.js", PACKAGE), "utf8")).toContain(
