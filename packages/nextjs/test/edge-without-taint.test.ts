@@ -4,30 +4,17 @@
 // under this package's "type": "module", `next build --webpack` fails on one with or without
 // Coffer (see README.md).
 import { fileURLToPath } from "node:url";
-import { createVault, generateSecret } from "@coffer/core";
-import { startVault, type TestVault } from "@coffer/testing";
+import type { TestVault } from "@coffer/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GREETING, startFixtureVault } from "./helpers/fixture-vault.js";
 import { nextBuild, nextStart, type StartedApp } from "./helpers/next-app.js";
 
 const APP = fileURLToPath(new URL("fixtures/edge-without-taint", import.meta.url));
-const GREETING = "hello from the vault";
 let vault: TestVault;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  vault = await startVault("sqlite");
-  await vault.createStore("fixture");
-  env = {
-    COFFER_URL: vault.url,
-    COFFER_API_KEY: await vault.createApiKey(),
-    COFFER_SECRET: generateSecret(),
-  };
-  const store = await createVault({
-    url: vault.url,
-    apiKey: env.COFFER_API_KEY as string,
-    secret: env.COFFER_SECRET as string,
-  }).getDataVaultStore("fixture");
-  await store.setValue("greeting", GREETING);
+  ({ vault, env } = await startFixtureVault());
 });
 afterAll(() => vault?.close());
 

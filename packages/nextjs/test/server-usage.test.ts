@@ -2,34 +2,21 @@
 // runs code: server components, Node.js and edge route handlers, middleware, Pages Router API
 // routes and getServerSideProps. They read and write through a real vault.
 import { fileURLToPath } from "node:url";
-import { createVault, generateSecret } from "@coffer/core";
-import { startVault, type TestVault } from "@coffer/testing";
+import type { TestVault } from "@coffer/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { type FixtureVault, GREETING, startFixtureVault } from "./helpers/fixture-vault.js";
 import { nextBuild, nextStart, type StartedApp } from "./helpers/next-app.js";
 
 const APP = fileURLToPath(new URL("fixtures/server-usage", import.meta.url));
-const GREETING = "hello from the vault";
 let vault: TestVault;
 let app: StartedApp;
-let env: { COFFER_URL: string; COFFER_API_KEY: string; COFFER_SECRET: string };
+let env: FixtureVault["env"];
 
 beforeAll(async () => {
   const build = await nextBuild(APP);
   console.info(`Turbopack build of server-usage: exit ${build.code}, ${build.ms} ms`);
   if (build.code !== 0) throw new Error(`next build failed:\n${build.output}`);
-  vault = await startVault("sqlite");
-  await vault.createStore("fixture");
-  env = {
-    COFFER_URL: vault.url,
-    COFFER_API_KEY: await vault.createApiKey(),
-    COFFER_SECRET: generateSecret(),
-  };
-  const store = await createVault({
-    url: env.COFFER_URL,
-    apiKey: env.COFFER_API_KEY,
-    secret: env.COFFER_SECRET,
-  }).getDataVaultStore("fixture");
-  await store.setValue("greeting", GREETING);
+  ({ vault, env } = await startFixtureVault());
   app = await nextStart(APP, env);
 });
 afterAll(async () => {
