@@ -198,7 +198,7 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     expect(await store.getBytes("text")).toEqual(new TextEncoder().encode("héllo"));
   });
 
-  it("a wrong secret is WRONG_SECRET, never null (getValue, getBytes, hasValue, getValues)", async () => {
+  it("a wrong secret is WRONG_SECRET, never null or false (getValue, getBytes, hasValue, getValues, deleteValue)", async () => {
     const store = await openNewStore();
     await store.setValues(entries("k", 3));
     const wrong = await vaultWith({ secret: generateSecret() }).getDataVaultStore(store.id);
@@ -210,6 +210,10 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
       () => wrong.hasValue("absent"),
       () => wrong.getValues(["k0", "k1", "absent"]), // the batch path
       () => wrong.getValues(["k2"]), // one key: the single-entry path
+      // A delete under the wrong secret removes nothing: "there was no value" would be a lie.
+      () => wrong.deleteValue("k0"),
+      () => wrong.deleteValue("absent"),
+      () => store.deleteValue("k1", { secret: generateSecret() }),
     ];
     for (const call of calls) {
       const error = await rejection(call());
@@ -218,6 +222,7 @@ describe.each<Engine>(["sqlite", "postgres"])("the SDK against a %s vault", (eng
     }
     // The right secret still reads everything.
     expect(await store.getValue("k0")).toBe("value 0 of k");
+    expect(await store.getValue("k1")).toBe("value 1 of k");
   });
 
   it("keeps the same key in two stores separate", async () => {

@@ -6,8 +6,7 @@
 // the header: a file without its header and trailer is refused, so a truncated copy is never
 // imported as if it were whole.
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
-import { CofferError, type SealedEntryRecord } from "@coffer/core";
+import { CofferError, MAX_VALUE_BYTES, type SealedEntryRecord } from "@coffer/core";
 
 /** One exported entry: a blinded id and an envelope sealed by the client, base64url. */
 export interface SealedWireEntry {
@@ -43,6 +42,10 @@ const STORE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const BLINDED_ID = /^[A-Za-z0-9_-]{43}$/;
 const KEY_ID = /^[0-9a-f]{16}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+// The longest line an export can hold: an entry of the largest value, padded and in base64url, is
+// about 1.5 times its size. Past this a line is garbage, and is not gathered into memory (a string
+// that long would crash the reader).
+const MAX_LINE_CHARS = 2 * MAX_VALUE_BYTES;
 
 export function headerLine(header: ExportHeader): string {
   return `${JSON.stringify(header)}\n`;
@@ -70,10 +73,9 @@ export async function* readExport(file: string): AsyncGenerator<ExportLine> {
     new CofferError("INVALID_ARGUMENT", `${file} is not a complete Coffer export: ${problem}`, {
       details: { line },
     });
-  const lines = createInterface({
-    input: createReadStream(file, { encoding: "utf8" }),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
+  const lines = readLines(file, (line) =>
+    invalid(line, `line ${line} is longer than any entry can be (not an export?).`),
+  );
   let number = 0;
   let header = false;
   let trailer = false;
@@ -126,6 +128,44 @@ export async function* readExport(file: string): AsyncGenerator<ExportLine> {
   if (!trailer) {
     throw invalid(number, `it has no end line after ${count} entries: it was cut short.`);
   }
+}
+
+/** The lines of a UTF-8 file (LF or CRLF); throws tooLong(lineNumber) for a line past MAX_LINE_CHARS. */
+async function* readLines(file: string, tooLong: (line: number) => Error): AsyncGenerator<string> {
+  let parts: string[] = [];
+  let length = 0;
+  let number = 0;
+  const take = () => {
+    const line = parts.join("");
+    parts = [];
+    length = 0;
+    number++;
+    return line.endsWith("\r") ? line.slice(0, -1) : line;
+  };
+  try {
+    for await (const chunk of createReadStream(file, {
+      encoding: "utf8",
+    }) as AsyncIterable<string>) {
+      let start = 0;
+      for (let end = chunk.indexOf("\n"); end !== -1; end = chunk.indexOf("\n", start)) {
+        parts.push(chunk.slice(start, end));
+        start = end + 1;
+        yield take();
+      }
+      if (start < chunk.length) {
+        parts.push(chunk.slice(start));
+        length += chunk.length - start;
+        if (length > MAX_LINE_CHARS) throw tooLong(number + 1);
+      }
+    }
+  } catch (error) {
+    // A read error (EISDIR, EIO) names no file: name it, for the message main() makes of it.
+    if (typeof (error as { syscall?: unknown })?.syscall === "string") {
+      (error as { path?: unknown }).path ??= file;
+    }
+    throw error;
+  }
+  if (parts.length > 0) yield take();
 }
 
 function parseHeader(

@@ -2,7 +2,7 @@
 // captured output, their own environment, their own stdin and their own fetch.
 import { createInterface } from "node:readline/promises";
 import { Writable } from "node:stream";
-import { CofferError } from "@coffer/core";
+import { CofferError, MAX_VALUE_BYTES } from "@coffer/core";
 
 /** A readable standard input; `isTTY` (and `setRawMode`) as on process.stdin. */
 export type CliStdin = NodeJS.ReadableStream & {
@@ -92,14 +92,24 @@ export function stderrStream(io: CliIo): Writable {
 
 /**
  * All of standard input as UTF-8, with one trailing newline (`\n` or `\r\n`) removed: what
- * `printf 'value\n' | coffer set …` and `coffer set … < file` mean.
+ * `printf 'value\n' | coffer set …` and `coffer set … < file` mean. Stops reading, with
+ * VALUE_TOO_LARGE, past the largest value the SDK seals (`yes | coffer set …` must not eat memory).
  */
 export async function readAllStdin(stdin: CliStdin): Promise<string> {
   const chunks: Uint8Array[] = [];
+  let size = 0;
   for await (const chunk of stdin) {
-    chunks.push(
-      typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array),
-    );
+    const bytes =
+      typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+    size += bytes.length;
+    // + 2: the trailing CRLF that is removed.
+    if (size > MAX_VALUE_BYTES + 2) {
+      throw new CofferError(
+        "VALUE_TOO_LARGE",
+        `Standard input holds more than ${MAX_VALUE_BYTES} bytes, the largest value Coffer seals (the vault's COFFER_MAX_VALUE_BYTES may allow less): store large files elsewhere and keep their key in Coffer.`,
+      );
+    }
+    chunks.push(bytes);
   }
   let text: string;
   try {

@@ -1,6 +1,7 @@
 // The `coffer` command line: secrets of a Coffer vault store from a terminal or a script.
 // `--json` makes a command print exactly one JSON document on stdout; errors then go there too.
 import { readFileSync } from "node:fs";
+import { getSystemErrorMap } from "node:util";
 import { CofferError, isCofferError } from "@coffer/core";
 import { Command, CommanderError, Option } from "commander";
 import { exportCommand } from "./commands/export.js";
@@ -43,6 +44,17 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<void>
 
 function describeError(error: unknown): { code: string; message: string } {
   if (isCofferError(error)) return { code: error.code, message: error.message };
+  const system = error as { syscall?: unknown; errno?: unknown; code?: unknown; path?: unknown };
+  if (typeof system?.syscall === "string" && typeof system.errno === "number") {
+    // A file the user named could not be read or written (ENOENT, EISDIR, EACCES, …): their
+    // mistake, with its own stable code, and Node's code kept in the message for searching.
+    const reason = getSystemErrorMap().get(system.errno)?.[1] ?? "failed";
+    const path = typeof system.path === "string" ? ` ${system.path}` : "";
+    return {
+      code: "INVALID_ARGUMENT",
+      message: `Cannot ${system.syscall}${path}: ${reason} (${String(system.code)}).`,
+    };
+  }
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: unknown } | null)?.code;
   return { code: typeof code === "string" ? code : "INTERNAL_ERROR", message };

@@ -9,6 +9,7 @@ import {
   rmSync,
   statSync,
   symlinkSync,
+  truncateSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -278,12 +279,43 @@ describe("import", () => {
     expect((await vault.storeInfo("refused")).entryCount).toBe(0);
   });
 
+  it("refuses a file of one endless line (600 MB, no newline) without crashing", async () => {
+    // Sparse: no disk used. Before, the reader gathered the line until V8 could not hold the
+    // string and died with a stack trace.
+    const endless = join(dir, "endless.jsonl");
+    writeFileSync(endless, "");
+    truncateSync(endless, 600 * 1024 * 1024);
+    try {
+      const result = await coffer(["import", "refused", endless], {
+        env: env(newSecret, [oldSecret]),
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /^coffer: .* line 1 is longer than any entry can be .*\(INVALID_ARGUMENT\)\n$/,
+      );
+    } finally {
+      rmSync(endless);
+    }
+    expect((await vault.storeInfo("refused")).entryCount).toBe(0);
+  });
+
   it("a missing file is a clear error", async () => {
     const result = await coffer(["import", "refused", join(dir, "nope.jsonl")], {
       env: env(newSecret),
     });
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/no such file.*\(ENOENT\)/);
+    expect(result.stderr).toBe(
+      `coffer: Cannot open ${join(dir, "nope.jsonl")}: no such file or directory (ENOENT). (INVALID_ARGUMENT)\n`,
+    );
+    // A directory too: a code of the table (not Node's EISDIR), and the path in the message.
+    const json = await coffer(["import", "refused", dir, "--json"], { env: env(newSecret) });
+    expect(json.code).toBe(1);
+    expect(json.json()).toEqual({
+      error: {
+        code: "INVALID_ARGUMENT",
+        message: `Cannot read ${dir}: illegal operation on a directory (EISDIR).`,
+      },
+    });
   });
 
   it("shows progress on a terminal", async () => {

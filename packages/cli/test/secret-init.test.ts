@@ -212,6 +212,18 @@ describe("init", () => {
     expect(result.stderr).toMatch(/COFFER_API_KEY cannot be written/);
     expect(result.stderr).not.toContain("EVIL");
   });
+
+  it("a directory that does not exist: one coded line naming the file, no secret echoed", async () => {
+    const missing = join(tempDir(), "no", "such");
+    const result = await coffer(["init", "--dir", missing, "--json"]);
+    expect(result.code).toBe(1);
+    expect(result.json()).toEqual({
+      error: {
+        code: "INVALID_ARGUMENT",
+        message: `Cannot open ${join(missing, ".env.local")}: no such file or directory (ENOENT).`,
+      },
+    });
+  });
 });
 
 describe("gitignore rules", () => {

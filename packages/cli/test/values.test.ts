@@ -1,7 +1,7 @@
 // get / set / delete / keys against a real vault (SQLite), and the errors every command shares.
 import { createServer } from "node:net";
-import { PassThrough } from "node:stream";
-import { createVault, generateSecret } from "@coffer/core";
+import { PassThrough, Readable } from "node:stream";
+import { createVault, generateSecret, MAX_VALUE_BYTES } from "@coffer/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CliStdin } from "../src/io.js";
 import { coffer, spawnCoffer, transcript } from "./helpers/cli.js";
@@ -16,6 +16,7 @@ beforeAll(async () => {
   await vault.createStore("oauth-tokens");
   await vault.createStore("many");
   await vault.createStore("wrong-secret");
+  await vault.createStore("wrong-delete");
   await vault.createStore("spawned");
   env = { COFFER_URL: vault.url, COFFER_API_KEY: vault.apiKey, COFFER_SECRET: secret };
 });
@@ -105,6 +106,24 @@ describe("set, then get", () => {
     expect(set.stderr).toMatch(/standard input, never as an argument.*\(INVALID_ARGUMENT\)/);
     expect(set.stderr).not.toContain("hunter2");
     expect((await coffer(["get", "oauth-tokens", "argv"], { env })).code).toBe(1);
+  });
+
+  it("stops reading stdin past the largest value: VALUE_TOO_LARGE, not all of it in memory", async () => {
+    const chunk = Buffer.alloc(1024 * 1024, "a");
+    let read = 0;
+    // 200 MiB, as `yes | coffer set …` would send forever.
+    const stdin = Readable.from(
+      (function* () {
+        for (; read < 200; read++) yield chunk;
+      })(),
+    );
+    const set = await coffer(["set", "oauth-tokens", "huge"], { env, stdin });
+    expect(set.code).toBe(1);
+    expect(set.stderr).toMatch(
+      /^coffer: Standard input holds more than \d+ bytes.* \(VALUE_TOO_LARGE\)\n$/,
+    );
+    expect(read).toBeLessThanOrEqual(MAX_VALUE_BYTES / chunk.length + 2);
+    expect((await coffer(["get", "oauth-tokens", "huge"], { env })).code).toBe(1);
   });
 
   it("refuses stdin that is not UTF-8", async () => {
@@ -225,6 +244,18 @@ describe("errors", () => {
     expect(json.json()).toEqual({
       error: { code: "WRONG_SECRET", message: expect.stringContaining("COFFER_SECRET") },
     });
+  });
+
+  it('delete under a wrong secret is WRONG_SECRET, not "nothing deleted", and deletes nothing', async () => {
+    await coffer(["set", "wrong-delete", "kept"], { env, stdin: "still here" });
+    const wrong = { ...env, COFFER_SECRET: generateSecret() };
+    const del = await coffer(["delete", "wrong-delete", "kept"], { env: wrong });
+    expect(del.code).toBe(1);
+    expect(del.stdout).toBe("");
+    expect(del.stderr).toMatch(/^coffer: .*none sealed under a secret.* \(WRONG_SECRET\)\n$/);
+    const json = await coffer(["delete", "wrong-delete", "kept", "--json"], { env: wrong });
+    expect(json.json().error.code).toBe("WRONG_SECRET");
+    expect((await coffer(["get", "wrong-delete", "kept"], { env })).stdout).toBe("still here");
   });
 
   it("an unknown store is STORE_NOT_FOUND", async () => {

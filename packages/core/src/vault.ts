@@ -78,7 +78,7 @@ export interface DataVaultStore {
   getBytes(key: string, options?: ValueOptions): Promise<Uint8Array | null>;
   /** Seals and stores a value (a string, or a Uint8Array for binary data). */
   setValue(key: string, value: string | Uint8Array, options?: ValueOptions): Promise<void>;
-  /** Deletes a key; true if there was a value. */
+  /** Deletes a key; true if there was a value. Throws WRONG_SECRET (not false) if the store's entries are all under other secrets. */
   deleteValue(key: string, options?: ValueOptions): Promise<boolean>;
   hasValue(key: string, options?: ValueOptions): Promise<boolean>;
   /** Many values in one round trip (per 100 keys): a Map from each key to its value or null. */
@@ -266,7 +266,8 @@ class Store implements DataVaultStore {
   }
 
   async deleteValue(key: string, options?: ValueOptions): Promise<boolean> {
-    const [current, ...previous] = await this.#sealerFor(secretOf(options)).blindKeys(this.id, key);
+    const sealer = this.#sealerFor(secretOf(options));
+    const [current, ...previous] = await sealer.blindKeys(this.id, key);
     const remove = ({ blindedId }: { blindedId: string }) =>
       this.#transport.request<{ deleted: boolean }>("DELETE", `${this.#base}/${blindedId}`, {
         idempotent: true,
@@ -275,7 +276,11 @@ class Store implements DataVaultStore {
     // (previous → current) that lands between the two is then deleted too, never resurrected.
     const results = await Promise.all(previous.map(remove));
     if (current) results.push(await remove(current));
-    return results.some((r) => r.deleted);
+    if (results.some((r) => r.deleted)) return true;
+    // Nothing deleted: a miss, or a wrong secret (the value is still there under another one),
+    // which must not pass for "there was nothing" (WRONG_SECRET, as a read would say).
+    await this.#find(sealer, [key]);
+    return false;
   }
 
   async hasValue(key: string, options?: ValueOptions): Promise<boolean> {
