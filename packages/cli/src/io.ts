@@ -99,8 +99,7 @@ export async function readAllStdin(stdin: CliStdin): Promise<string> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of stdin) {
-    const bytes =
-      typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Uint8Array);
     size += bytes.length;
     // + 2: the trailing CRLF that is removed.
     if (size > MAX_VALUE_BYTES + 2) {
@@ -113,7 +112,9 @@ export async function readAllStdin(stdin: CliStdin): Promise<string> {
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(Buffer.concat(chunks));
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
+      Buffer.concat(chunks, size),
+    );
   } catch {
     throw new CofferError(
       "INVALID_ARGUMENT",
